@@ -60,7 +60,7 @@ export const WELL_KNOWN_POLICIES: readonly PolicyDefinition[] = [
 export const PROGRAM_POLICY_NAME = 'serviceAndRegistryReadWrite';
 
 /** `npm run hub` listens here by default; tests always use port 0. */
-export const DEFAULT_LOCAL_HUB_HOST = 'localhost';
+export const DEFAULT_LOCAL_HUB_HOST = '127.0.0.1';
 export const DEFAULT_LOCAL_HUB_PORT = 8443;
 /** Relative to the project root; holds SQLite data and the generated CA (`ca.pem`). */
 export const DEFAULT_LOCAL_HUB_DATA_DIR = '.local-hub';

@@ -1,0 +1,107 @@
+/**
+ * The only place that builds an `azure-iothub` Registry (architecture: "iothub-client.ts is the only
+ * file importing azure-iothub").
+ *
+ * Why a factory: the service SDK cannot take a port in `HostName` (fact sheet §0.1, §4) and drops any
+ * `ca` passed through `setOptions`. Its supported hook is `new Registry(config, restApiClient)` with an
+ * `Http` whose `buildRequest` receives the port and a request function. The SAS token keeps the host
+ * *with* its port as `sr` (what the hub verifies), and is re-extended per request by the SDK, so long
+ * runs never expire.
+ *
+ * Nothing here is captured by a dynamic provider closure: providers call `createHubClient` inside their
+ * methods, with the connection string they received as a secret input.
+ */
+import * as https from 'node:https';
+import * as tls from 'node:tls';
+import { ConnectionString, Registry, SharedAccessSignature } from 'azure-iothub';
+import { Http } from 'azure-iothub/dist/common-http/http';
+import { RestApiClient } from 'azure-iothub/dist/common-http/rest_api_client';
+
+export interface HubClientOptions {
+  /** PEM of a CA to trust in addition to Node's roots (the local hub's generated CA). */
+  caCertificate?: string;
+}
+
+export interface HubClient {
+  registry: Registry;
+  /** The same REST client the Registry uses, for calls the Registry lacks (twin replace). */
+  rest: RestApiClient;
+  /** HostName as written in the connection string (may include a port). */
+  hostName: string;
+}
+
+export const SERVICE_API_VERSION = '2021-04-12';
+const USER_AGENT = 'azure-iothub/1.16.6';
+const TOKEN_LIFETIME_SECONDS = 3600;
+
+/** Splits `host:port`; IPv6 literals in brackets are kept whole. */
+function splitPort(hostName: string): { host: string; port: number | undefined } {
+  const match = /^(.*):(\d+)$/.exec(hostName);
+  if (!match || match[1]!.endsWith(':')) return { host: hostName, port: undefined };
+  return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(match[2]) };
+}
+
+/** An Http that honours a port in the host name and trusts an extra CA (fact sheet §4 recipe). */
+class PortAwareHttp extends Http {
+  /** Node's roots plus the extra CA: `ca` replaces the default trust store, so both are listed. */
+  private readonly trusted: string[] | undefined;
+
+  constructor(caCertificate: string | undefined) {
+    super();
+    this.trusted = caCertificate ? [...tls.rootCertificates, caCertificate] : undefined;
+  }
+
+  override buildRequest(
+    method: any,
+    path: string,
+    headers: any,
+    host: any,
+    options?: any,
+    done?: any,
+  ): ReturnType<Http['buildRequest']> {
+    if (!done && typeof options === 'function') {
+      done = options;
+      options = undefined;
+    }
+    const { host: bareHost, port } = typeof host === 'string' ? splitPort(host) : { host, port: undefined };
+    const ca = this.trusted;
+    const requestOptions = {
+      port: port ?? 443,
+      request: (requestArgs: any, callback?: any) =>
+        https.request(ca ? { ...requestArgs, ca } : requestArgs, callback),
+    };
+    return super.buildRequest(method, path, headers, bareHost, requestOptions, done);
+  }
+}
+
+/**
+ * Builds a Registry (and its REST client) for any service connection string: an Azure host name as
+ * usual, or `HostName=127.0.0.1:<port>` for the local hub, trusting its CA.
+ */
+export function createHubClient(connectionString: string, options: HubClientOptions = {}): HubClient {
+  const parsed = ConnectionString.parse(connectionString);
+  const missing = ['HostName', 'SharedAccessKeyName', 'SharedAccessKey'].filter(
+    (field) => !(parsed as unknown as Record<string, unknown>)[field],
+  );
+  if (missing.length > 0) {
+    // Never echo the string itself: it holds a key.
+    throw new Error(
+      `The hub connection string is missing ${missing.join(', ')}; expected ` +
+        '"HostName=<host>[:<port>];SharedAccessKeyName=<policy>;SharedAccessKey=<base64 key>"',
+    );
+  }
+  const hostName = parsed.HostName!;
+  const expiry = Math.ceil(Date.now() / 1000) + TOKEN_LIFETIME_SECONDS;
+  const config = {
+    host: hostName,
+    sharedAccessSignature: SharedAccessSignature.create(
+      hostName,
+      parsed.SharedAccessKeyName!,
+      parsed.SharedAccessKey!,
+      expiry,
+    ),
+  };
+  const rest = new RestApiClient(config as any, USER_AGENT, new PortAwareHttp(options.caCertificate));
+  const registry = new Registry(config as any, rest);
+  return { registry, rest, hostName };
+}
