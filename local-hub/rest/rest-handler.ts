@@ -1,0 +1,166 @@
+/**
+ * The service REST API as one `http.RequestListener`. The pipeline order is written once, here:
+ *   1. parse the path (percent-decoded segments) → 2. route (404 / 405) → 3. api-version (400)
+ *   → 4. authenticate + authorize (401) → 5. read the JSON body (415 / 413 / 400)
+ *   → 6. throttle (wait or 429) → 7. handler over the store → 8. respond, log one line.
+ * Every failure is a HubError rendered by errors.ts in the legacy wire shape (fact sheet §1.4).
+ */
+import type * as http from 'node:http';
+import type { PolicyDefinition } from '../../lib/local-hub-defaults';
+import { type HubError, hubErrors, isHubError, writeHubErrorResponse } from '../errors';
+import type { HubLogger } from '../hub-logger';
+import type { HubState } from '../store';
+import type { RequestThrottle } from '../throttle/request-throttle';
+import { readJsonBody } from './request-body';
+import { matchRoute, type Route, type RouteResult } from './routes';
+import { authorizeServiceRequest } from './service-auth';
+
+export interface RestHandlerOptions {
+  state: HubState;
+  policies: readonly PolicyDefinition[];
+  /** Whether a SAS `sr` host (possibly with `:port`) names this hub. */
+  isOwnHostName: (host: string) => boolean;
+  logger: HubLogger;
+  throttle?: RequestThrottle;
+  /** Clock in ms for token expiry (tests); default Date.now. */
+  now?: () => number;
+}
+
+interface ParsedTarget {
+  path: string;
+  segments: string[];
+  query: URLSearchParams;
+}
+
+export function createRestHandler(o: RestHandlerOptions): http.RequestListener {
+  return (req, res) => {
+    const started = process.hrtime.bigint();
+    let path = '';
+    handle(req, res, o, (p) => {
+      path = p;
+    })
+      .catch((err: unknown) => fail(res, err, o.logger))
+      .then((status) => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        o.logger.info('request', { method: req.method, path, status, ms: Math.round(ms * 10) / 10 });
+      });
+  };
+}
+
+async function handle(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  o: RestHandlerOptions,
+  notePath: (path: string) => void,
+): Promise<number> {
+  const target = parseTarget(req.url ?? '/');
+  notePath(target.path);
+  const match = matchRoute(req.method ?? 'GET', target.segments);
+  if (match.kind === 'none') throw hubErrors.routeNotFound(`no route for ${target.path}`);
+  if (match.kind === 'wrongMethod') {
+    res.setHeader('allow', match.allowed.join(', '));
+    throw hubErrors.methodNotAllowed(
+      `${req.method} is not allowed on ${target.path}; allowed: ${match.allowed.join(', ')}`,
+    );
+  }
+  const { route, params } = match;
+  if (!target.query.get('api-version')) {
+    throw hubErrors.argumentInvalid(
+      'the api-version query parameter is required, e.g. api-version=2021-04-12',
+    );
+  }
+  authorize(req, route, params, o);
+  const body = route.hasBody ? await readJsonBody(req) : undefined;
+  if (o.throttle && route.throttle) await o.throttle.acquire(route.throttle, route.cost?.(body) ?? 1);
+  const result = route.handle({
+    state: o.state,
+    params,
+    body,
+    ifMatch: parseIfMatch(req.headers['if-match']),
+    query: target.query,
+    headers: req.headers,
+  });
+  respond(res, result);
+  return result.status;
+}
+
+function authorize(
+  req: http.IncomingMessage,
+  route: Route,
+  params: Record<string, string>,
+  o: RestHandlerOptions,
+): void {
+  const outcome = authorizeServiceRequest({
+    authorization: req.headers.authorization,
+    access: route.access,
+    deviceId: params['deviceId'],
+    moduleId: params['moduleId'],
+    policies: o.policies,
+    isOwnHostName: o.isOwnHostName,
+    nowSeconds: Math.floor((o.now ?? Date.now)() / 1000),
+  });
+  if (!outcome.ok) {
+    // One generic answer for every auth failure; the specific reason only at debug.
+    o.logger.debug('service request refused', { method: req.method, reason: outcome.reason });
+    throw hubErrors.unauthorized(
+      'the request is not authorized (check the SAS token, its policy and its rights)',
+    );
+  }
+}
+
+/** Splits and percent-decodes the path by hand: WHATWG URL would resolve `..`, a valid device id. */
+function parseTarget(url: string): ParsedTarget {
+  const q = url.indexOf('?');
+  const rawPath = q === -1 ? url : url.slice(0, q);
+  const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+  const raw = rawPath.split('/');
+  if (raw[0] !== '') throw hubErrors.routeNotFound('the request target must be an absolute path');
+  raw.shift();
+  if (raw.length > 0 && raw[raw.length - 1] === '') raw.pop();
+  const segments = raw.map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      throw hubErrors.argumentInvalid(`path segment ${JSON.stringify(s)} is not valid percent-encoding`);
+    }
+  });
+  return { path: rawPath, segments, query };
+}
+
+/** The SDKs always quote If-Match values (fact sheet §1.1); `W/` weak markers are tolerated. */
+function parseIfMatch(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const value = header.trim().replace(/^W\//, '');
+  return value.replace(/^"(.*)"$/, '$1');
+}
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** The SDK parses a body only when content-type contains application/json (fact sheet §0.3). */
+function respond(res: http.ServerResponse, result: RouteResult): void {
+  const headers: Record<string, string | number> = { ...result.headers };
+  if (result.body === undefined) {
+    res.writeHead(result.status, headers);
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(result.body);
+  headers['content-type'] = JSON_CONTENT_TYPE;
+  headers['content-length'] = Buffer.byteLength(text);
+  res.writeHead(result.status, headers);
+  res.end(text);
+}
+
+function fail(res: http.ServerResponse, err: unknown, logger: HubLogger): number {
+  let hubError: HubError;
+  if (isHubError(err)) {
+    hubError = err;
+  } else {
+    logger.error('request failed', {
+      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    });
+    hubError = hubErrors.serverError('internal error in the local hub (see its log)');
+  }
+  writeHubErrorResponse(res, hubError);
+  return hubError.status;
+}

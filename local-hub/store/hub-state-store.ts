@@ -1,0 +1,106 @@
+/**
+ * `openHubState`: wires the SQLite registry, the in-memory runtime facts and the event queue into
+ * the HubState contract. Every write runs in exactly one transaction; events are delivered only
+ * after it commits (hub-events.ts).
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import { hubErrors } from '../errors';
+import { createHubLogger, type HubLogger } from '../hub-logger';
+import { applyBulk, parseBulkRequest } from './bulk-operations';
+import { HubEvents } from './hub-events';
+import type { HubState } from './hub-state-types';
+import * as identities from './identity-operations';
+import { IdentityRuntime } from './identity-runtime';
+import { queryTwins } from './query-operations';
+import { SqliteRegistry } from './sqlite-registry';
+import type { StoreContext } from './store-context';
+import * as twins from './twin-operations';
+
+export type OpenHubStateOptions = ({ dataDir: string } | { inMemory: true }) & {
+  /** Receives listener failures; default: warnings and errors to stderr. */
+  logger?: HubLogger;
+  /** Injected clock for tests. */
+  now?: () => Date;
+};
+
+export function openHubState(o: OpenHubStateOptions): HubState {
+  const clock = o.now ?? (() => new Date());
+  const now = () => clock().toISOString();
+  const db = SqliteRegistry.open('dataDir' in o ? { dataDir: o.dataDir } : { inMemory: true });
+  const events = new HubEvents(o.logger ?? createHubLogger({ level: 'warn' }));
+  const ctx: StoreContext = {
+    db,
+    runtime: new IdentityRuntime(now),
+    events,
+    now,
+    mintKey: () => randomBytes(32).toString('base64'),
+    random4: () => randomInt(10000),
+  };
+  let closed = false;
+
+  /** One transaction per write; events only after commit. */
+  const write = <T>(fn: () => T): T => {
+    if (closed) throw hubErrors.serverError('the hub state is closed');
+    try {
+      const result = db.transaction(fn);
+      events.flush();
+      return result;
+    } catch (err) {
+      events.discard();
+      throw err;
+    }
+  };
+  const read = <T>(fn: () => T): T => {
+    if (closed) throw hubErrors.serverError('the hub state is closed');
+    return fn();
+  };
+
+  return {
+    createDevice: (id, body) => write(() => identities.createDevice(ctx, id, body)),
+    updateDevice: (id, body, ifMatch) => write(() => identities.updateDevice(ctx, id, body, ifMatch)),
+    getDevice: (id) => read(() => identities.getDevice(ctx, id)),
+    listDevices: (top) => read(() => identities.listDevices(ctx, top)),
+    deleteDevice: (id, ifMatch) => write(() => identities.deleteDevice(ctx, id, ifMatch)),
+    createModule: (d, m, body) => write(() => identities.createModule(ctx, d, m, body)),
+    updateModule: (d, m, body, ifMatch) => write(() => identities.updateModule(ctx, d, m, body, ifMatch)),
+    getModule: (d, m) => read(() => identities.getModule(ctx, d, m)),
+    listModules: (d) => read(() => identities.listModules(ctx, d)),
+    deleteModule: (d, m, ifMatch) => write(() => identities.deleteModule(ctx, d, m, ifMatch)),
+    getTwin: (d, m) => read(() => twins.getTwin(ctx, d, m)),
+    patchTwin: (d, m, patch, ifMatch) => write(() => twins.patchTwin(ctx, d, m, patch, ifMatch)),
+    replaceTwin: (d, m, twin, ifMatch) => write(() => twins.replaceTwin(ctx, d, m, twin, ifMatch)),
+    bulk: (operations) => {
+      const entries = parseBulkRequest(operations);
+      return write(() => applyBulk(ctx, entries));
+    },
+    statistics: () =>
+      read(() => {
+        const { total, enabled } = db.deviceCounts();
+        return { totalDeviceCount: total, enabledDeviceCount: enabled, disabledDeviceCount: total - enabled };
+      }),
+    queryTwins: (query, pageSize, token) => read(() => queryTwins(ctx, query, pageSize, token)),
+
+    findIdentity: (d, m) =>
+      read(() => {
+        const row = db.get(d, m);
+        if (!row) return undefined;
+        const device = m === null ? row : db.get(d, null);
+        if (!device) return undefined;
+        const { authentication } = row.identity;
+        return { deviceId: d, moduleId: m, authentication, status: device.identity.status };
+      }),
+    getDeviceFacingTwin: (d, m) => read(() => twins.getDeviceFacingTwin(ctx, d, m)),
+    patchReported: (d, m, patch) => write(() => twins.patchReported(ctx, d, m, patch)),
+    setConnectionState: (d, m, connected) => ctx.runtime.setConnectionState(d, m, connected),
+    recordActivity: (d, m) => ctx.runtime.recordActivity(d, m),
+    recordMessage: (message) => ctx.runtime.recordMessage(message),
+    recentMessages: (d, m) => ctx.runtime.recentMessages(d, m),
+    onDesiredChange: (listener) => events.desired.subscribe(listener),
+    onIdentityRevoked: (listener) => events.revoked.subscribe(listener),
+
+    close: () => {
+      closed = true;
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * The hub's only I/O: identities and twins in SQLite (architecture.md "Durable by default").
+ * WAL + synchronous=FULL, so a write that returned has reached the disk and survives kill -9.
+ * One row per identity (module_id '' for the device itself), identity and twin as JSON columns:
+ * the rules live in the pure modules, this file only stores what they produce.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+import type { StoredIdentity } from './identity-records';
+import type { StoredTwin } from './twin-records';
+
+export const DATABASE_FILE = 'hub.sqlite';
+const SCHEMA_VERSION = 1;
+
+export interface IdentityRow {
+  identity: StoredIdentity;
+  twin: StoredTwin;
+}
+
+interface RawRow {
+  identity: string;
+  twin: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS identities (
+  device_id TEXT NOT NULL,
+  module_id TEXT NOT NULL,
+  identity  TEXT NOT NULL,
+  twin      TEXT NOT NULL,
+  PRIMARY KEY (device_id, module_id)
+);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+`;
+
+export class SqliteRegistry {
+  private readonly db: Database.Database;
+  private readonly stmt;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    this.stmt = {
+      get: db.prepare<[string, string], RawRow>(
+        'SELECT identity, twin FROM identities WHERE device_id = ? AND module_id = ?',
+      ),
+      upsert: db.prepare<[string, string, string, string]>(
+        `INSERT INTO identities (device_id, module_id, identity, twin) VALUES (?, ?, ?, ?)
+         ON CONFLICT (device_id, module_id) DO UPDATE SET identity = excluded.identity, twin = excluded.twin`,
+      ),
+      delete: db.prepare<[string, string]>('DELETE FROM identities WHERE device_id = ? AND module_id = ?'),
+      deleteDevice: db.prepare<[string]>('DELETE FROM identities WHERE device_id = ?'),
+      // rowid order = creation order (upserts keep the rowid).
+      listDevices: db.prepare<[number], RawRow>(
+        "SELECT identity, twin FROM identities WHERE module_id = '' ORDER BY rowid LIMIT ?",
+      ),
+      listModules: db.prepare<[string], RawRow>(
+        "SELECT identity, twin FROM identities WHERE device_id = ? AND module_id <> '' ORDER BY rowid",
+      ),
+      listAll: db.prepare<[], RawRow>('SELECT identity, twin FROM identities ORDER BY rowid'),
+      nextCounter: db.prepare<[string], { value: number }>(
+        `INSERT INTO counters (name, value) VALUES (?, 1)
+         ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value`,
+      ),
+      stats: db.prepare<[], { total: number; enabled: number | null }>(
+        `SELECT COUNT(*) AS total, SUM(json_extract(identity, '$.status') = 'enabled') AS enabled
+         FROM identities WHERE module_id = ''`,
+      ),
+    };
+  }
+
+  static open(o: { dataDir: string } | { inMemory: true }): SqliteRegistry {
+    let db: Database.Database;
+    if ('dataDir' in o) {
+      fs.mkdirSync(o.dataDir, { recursive: true });
+      db = new Database(path.join(o.dataDir, DATABASE_FILE));
+      db.pragma('journal_mode = WAL');
+      // FULL (not WAL's usual NORMAL): every commit is fsynced, so acknowledged writes survive a crash.
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+    } else {
+      db = new Database(':memory:');
+    }
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      db.close();
+      throw new Error(
+        `The hub database was written by a newer version (schema ${version}, this hub knows ${SCHEMA_VERSION}); use a newer hub or another data directory`,
+      );
+    }
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    return new SqliteRegistry(db);
+  }
+
+  get(deviceId: string, moduleId: string | null): IdentityRow | undefined {
+    const raw = this.stmt.get.get(deviceId, moduleId ?? '');
+    return raw ? parseRow(raw) : undefined;
+  }
+
+  put(row: IdentityRow): void {
+    const { identity, twin } = row;
+    this.stmt.upsert.run(
+      identity.deviceId,
+      identity.moduleId ?? '',
+      JSON.stringify(identity),
+      JSON.stringify(twin),
+    );
+  }
+
+  delete(deviceId: string, moduleId: string | null): void {
+    this.stmt.delete.run(deviceId, moduleId ?? '');
+  }
+
+  /** The device row and all its module rows. */
+  deleteDevice(deviceId: string): void {
+    this.stmt.deleteDevice.run(deviceId);
+  }
+
+  listDevices(limit: number): IdentityRow[] {
+    return this.stmt.listDevices.all(limit).map(parseRow);
+  }
+
+  listModules(deviceId: string): IdentityRow[] {
+    return this.stmt.listModules.all(deviceId).map(parseRow);
+  }
+
+  listAll(): IdentityRow[] {
+    return this.stmt.listAll.all().map(parseRow);
+  }
+
+  /** Hub-wide monotonic counter (identity etags), never reused, even after deletes. */
+  nextCounter(name: string): number {
+    return this.stmt.nextCounter.get(name)!.value;
+  }
+
+  deviceCounts(): { total: number; enabled: number } {
+    const row = this.stmt.stats.get()!;
+    return { total: row.total, enabled: row.enabled ?? 0 };
+  }
+
+  /** Runs `fn` in one transaction: everything or nothing is written (rolled back on throw). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function parseRow(raw: RawRow): IdentityRow {
+  return { identity: JSON.parse(raw.identity), twin: JSON.parse(raw.twin) };
+}

@@ -1,0 +1,98 @@
+/**
+ * Pure validation of twin write bodies (fact sheet §1.2 notes, §5 "Twin documents", §6). Patches are
+ * checked as patches, and the merged result is checked again as a whole document (size limits), as
+ * lib/twin-document-rules.ts prescribes.
+ */
+import { isJsonObject, type JsonObject } from '../../lib/json-types';
+import type { Problem } from '../../lib/problems';
+import { validateTwinSection } from '../../lib/twin-document-rules';
+import type { Parsed } from './identity-input';
+import type { StoredTwin, TwinWrite } from './twin-records';
+
+/** Non-empty patches only: an empty `{}` section patch changes nothing and bumps nothing. */
+function nonEmpty(doc: JsonObject | undefined): JsonObject | undefined {
+  return doc !== undefined && Object.keys(doc).length > 0 ? doc : undefined;
+}
+
+/**
+ * Service PATCH body `{"tags":{…},"properties":{"desired":{…}}}`. Other root members (deviceId, etag…
+ * from a twin read back) are ignored; the service cannot write `reported` (fact sheet §1.2 [S2]).
+ */
+export function parseTwinPatch(body: unknown): Parsed<TwinWrite> {
+  if (!isJsonObject(body)) return fail('', 'the twin patch must be a JSON object');
+  const problems: Problem[] = [];
+  const tags = body['tags'];
+  if (tags !== undefined) problems.push(...validateTwinSection('tags', tags, 'tags', { isPatch: true }));
+  const desired = readDesired(body, problems, { rejectReported: true });
+  if (desired !== undefined) {
+    problems.push(...validateTwinSection('desired', desired, 'properties.desired', { isPatch: true }));
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    value: {
+      tags: nonEmpty(tags as JsonObject | undefined),
+      desired: nonEmpty(desired as JsonObject | undefined),
+    },
+  };
+}
+
+/**
+ * Service PUT (replace) body: usually a twin read back and edited, so the read-only root members
+ * of desired (`$metadata`, `$version`) and `properties.reported` are ignored rather than rejected
+ * (fact sheet §5: read-only members are excluded). Missing tags or desired replace with `{}`.
+ */
+export function parseTwinReplace(body: unknown): Parsed<Required<TwinWrite>> {
+  if (!isJsonObject(body)) return fail('', 'the twin must be a JSON object');
+  const problems: Problem[] = [];
+  const tags = body['tags'] ?? {};
+  problems.push(...validateTwinSection('tags', tags, 'tags'));
+  let desired = readDesired(body, problems, { rejectReported: false }) ?? {};
+  if (isJsonObject(desired)) {
+    const { $metadata: _m, $version: _v, ...rest } = desired;
+    desired = rest;
+  }
+  problems.push(...validateTwinSection('desired', desired, 'properties.desired'));
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, value: { tags: tags as JsonObject, desired: desired as JsonObject } };
+}
+
+/** Device PATCH of reported properties (MQTT): a merge patch of the reported section itself. */
+export function parseReportedPatch(body: unknown): Parsed<JsonObject> {
+  const problems = validateTwinSection('reported', body, 'reported', { isPatch: true });
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: body as JsonObject };
+}
+
+/** After a write: every section must still fit its size limits (§5 "operations that would exceed a limit are rejected"). */
+export function validateMergedTwin(twin: StoredTwin): Problem[] {
+  return [
+    ...validateTwinSection('tags', twin.tags, 'tags'),
+    ...validateTwinSection('desired', twin.desired.doc, 'properties.desired'),
+    ...validateTwinSection('reported', twin.reported.doc, 'properties.reported'),
+  ];
+}
+
+function readDesired(
+  body: JsonObject,
+  problems: Problem[],
+  o: { rejectReported: boolean },
+): unknown | undefined {
+  const properties = body['properties'];
+  if (properties === undefined || properties === null) return undefined;
+  if (!isJsonObject(properties)) {
+    problems.push({ path: 'properties', message: 'properties must be an object like {"desired": {…}}' });
+    return undefined;
+  }
+  if (o.rejectReported && properties['reported'] !== undefined) {
+    problems.push({
+      path: 'properties.reported',
+      message:
+        'reported properties are written by the device only; the service can patch tags and properties.desired',
+    });
+  }
+  return properties['desired'] === null ? undefined : properties['desired'];
+}
+
+function fail<T>(path: string, message: string): Parsed<T> {
+  return { ok: false, problems: [{ path, message }] };
+}

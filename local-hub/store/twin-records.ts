@@ -1,0 +1,148 @@
+/**
+ * Pure twin versioning rules (fact sheet §1.3, §6): the stored twin, what each kind of write does to
+ * its etag, versions and `$metadata`, and the wire views (service and device-facing).
+ */
+import { cloneJson, type JsonObject } from '../../lib/json-types';
+import { applyMergePatch } from '../../lib/merge-patch';
+import type { DeviceFacingTwin } from '../hub-state';
+import type { ServiceTwin } from './hub-state-types';
+import type { ConnectionRuntime, StoredIdentity } from './identity-records';
+import { buildMetadata, patchMetadata } from './twin-metadata';
+
+export interface StoredSection {
+  doc: JsonObject;
+  metadata: JsonObject;
+  /** The section's `$version`: +1 per write (fact sheet §6 "guaranteed to increase"). */
+  version: number;
+}
+
+export interface StoredTwin {
+  /** Source of the twin etag; +1 per successful write of any section. */
+  etagCounter: number;
+  /** Root `version`: counts tags + desired changes (fact sheet §1.3). */
+  version: number;
+  tags: JsonObject;
+  desired: StoredSection;
+  reported: StoredSection;
+}
+
+/** Twin etag = base64 of an 8-byte big-endian counter (fact sheet §1.3: `AAAAAAAAAAc=` → 7). */
+export function twinEtag(counter: number): string {
+  const buf = Buffer.alloc(8);
+  buf.writeBigUInt64BE(BigInt(counter));
+  return buf.toString('base64');
+}
+
+/** A fresh twin: both sections `{"$metadata":{"$lastUpdated":…},"$version":1}`, etag `AAAAAAAAAAE=` (§6). */
+export function freshTwin(now: string): StoredTwin {
+  const section = (): StoredSection => ({ doc: {}, metadata: { $lastUpdated: now }, version: 1 });
+  return { etagCounter: 1, version: 1, tags: {}, desired: section(), reported: section() };
+}
+
+/** What a service write asks for; `undefined` leaves that part untouched. Inputs are pre-validated. */
+export interface TwinWrite {
+  tags?: JsonObject;
+  desired?: JsonObject;
+}
+
+/** Service PATCH: merge into tags and/or desired (null deletes, objects merge). */
+export function patchServiceTwin(twin: StoredTwin, write: TwinWrite, now: string): StoredTwin {
+  const next = cloneTwin(twin);
+  if (write.tags) next.tags = applyMergePatch(twin.tags, write.tags);
+  if (write.desired) {
+    const version = twin.desired.version + 1;
+    next.desired = {
+      doc: applyMergePatch(twin.desired.doc, write.desired),
+      metadata: patchMetadata(twin.desired.metadata, write.desired, {
+        $lastUpdated: now,
+        $lastUpdatedVersion: version,
+      }),
+      version,
+    };
+  }
+  return bump(next, true);
+}
+
+/** Service PUT: tags and desired replaced wholesale (fact sheet §6). */
+export function replaceServiceTwin(twin: StoredTwin, write: Required<TwinWrite>, now: string): StoredTwin {
+  const version = twin.desired.version + 1;
+  const next = cloneTwin(twin);
+  next.tags = cloneJson(write.tags);
+  next.desired = {
+    doc: cloneJson(write.desired),
+    metadata: buildMetadata(write.desired, { $lastUpdated: now, $lastUpdatedVersion: version }),
+    version,
+  };
+  return bump(next, true);
+}
+
+/** Device PATCH of reported: same merge rules; reported `$metadata` has only `$lastUpdated` (§1.3). */
+export function patchReported(twin: StoredTwin, patch: JsonObject, now: string): StoredTwin {
+  const next = cloneTwin(twin);
+  next.reported = {
+    doc: applyMergePatch(twin.reported.doc, patch),
+    metadata: patchMetadata(twin.reported.metadata, patch, { $lastUpdated: now }),
+    version: twin.reported.version + 1,
+  };
+  return bump(next, false);
+}
+
+function bump(twin: StoredTwin, countsForRootVersion: boolean): StoredTwin {
+  twin.etagCounter += 1;
+  if (countsForRootVersion) twin.version += 1;
+  return twin;
+}
+
+function cloneTwin(twin: StoredTwin): StoredTwin {
+  return {
+    etagCounter: twin.etagCounter,
+    version: twin.version,
+    tags: twin.tags,
+    desired: twin.desired,
+    reported: twin.reported,
+  };
+}
+
+function sectionView(section: StoredSection): JsonObject {
+  return { ...cloneJson(section.doc), $metadata: cloneJson(section.metadata), $version: section.version };
+}
+
+/**
+ * The service twin. `device` supplies status (a module twin shows its device's, as in the fact
+ * sheet's module-twin sample); `own` is the identity the twin belongs to.
+ */
+export function renderServiceTwin(
+  device: StoredIdentity,
+  own: StoredIdentity,
+  twin: StoredTwin,
+  rt: ConnectionRuntime,
+): ServiceTwin {
+  const out: ServiceTwin = {
+    deviceId: own.deviceId,
+    ...(own.moduleId !== null ? { moduleId: own.moduleId } : {}),
+    etag: twinEtag(twin.etagCounter),
+    deviceEtag: own.etag,
+    version: twin.version,
+    status: device.status,
+    statusReason: device.statusReason,
+    statusUpdateTime: device.statusUpdatedTime,
+    connectionState: rt.connectionState,
+    lastActivityTime: rt.lastActivityTime,
+    cloudToDeviceMessageCount: 0,
+    authenticationType: own.authentication.type,
+    x509Thumbprint: { ...own.authentication.x509Thumbprint },
+    modelId: '',
+    tags: cloneJson(twin.tags),
+    properties: { desired: sectionView(twin.desired), reported: sectionView(twin.reported) },
+  };
+  if (own.moduleId === null) out.capabilities = { iotEdge: own.iotEdge };
+  return out;
+}
+
+/** MQTT GET body: no `properties` wrapper, no `$metadata` (fact sheet §3.3, docs' example). */
+export function renderDeviceFacingTwin(twin: StoredTwin): DeviceFacingTwin {
+  return {
+    desired: { ...cloneJson(twin.desired.doc), $version: twin.desired.version },
+    reported: { ...cloneJson(twin.reported.doc), $version: twin.reported.version },
+  };
+}

@@ -1,0 +1,316 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import type { IdentityRevoked } from '../../local-hub/hub-state';
+import { type HubState, NEVER_SET_TIME, openHubState } from '../../local-hub/store';
+
+const MODES = ['memory', 'sqlite'] as const;
+
+function open(mode: (typeof MODES)[number]): { state: HubState; done: () => void } {
+  if (mode === 'memory') {
+    const state = openHubState({ inMemory: true });
+    return { state, done: () => state.close() };
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-store-'));
+  const state = openHubState({ dataDir: dir });
+  return {
+    state,
+    done: () => {
+      state.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Asserts a HubError with this status and code, whose message mentions every fragment. */
+function throwsHub(fn: () => unknown, status: number, code: string, ...fragments: string[]): void {
+  assert.throws(fn, (err: any) => {
+    assert.equal(err.status, status, `status of ${err.message}`);
+    assert.equal(err.code, code);
+    for (const f of fragments) assert.ok(err.message.includes(f), `"${err.message}" should mention ${f}`);
+    return true;
+  });
+}
+
+const KEY_32 = Buffer.alloc(32, 7).toString('base64');
+const KEY_8 = Buffer.alloc(8, 1).toString('base64');
+const decodedEtag = (etag: string) => Buffer.from(etag, 'base64').toString('ascii');
+
+for (const mode of MODES) {
+  describe(`identity store (${mode})`, () => {
+    test('create mints 32-byte keys for absent, empty and {} symmetric keys, with hub-shaped fields', () => {
+      const { state, done } = open(mode);
+      try {
+        const bodies = [
+          {},
+          { authentication: { type: 'sas', symmetricKey: { primaryKey: '', secondaryKey: '' } } },
+          { authentication: { symmetricKey: {} } },
+        ];
+        for (const [i, body] of bodies.entries()) {
+          const d = state.createDevice(`d${i}`, body);
+          assert.equal(d.authentication.type, 'sas');
+          for (const key of [
+            d.authentication.symmetricKey.primaryKey,
+            d.authentication.symmetricKey.secondaryKey,
+          ]) {
+            assert.equal(Buffer.from(key!, 'base64').length, 32);
+          }
+          assert.notEqual(
+            d.authentication.symmetricKey.primaryKey,
+            d.authentication.symmetricKey.secondaryKey,
+          );
+          assert.match(decodedEtag(d.etag), /^\d+$/);
+          assert.match(d.generationId, /^\d{18}$/);
+          assert.equal(d.status, 'enabled');
+          assert.equal(d.connectionState, 'Disconnected');
+          assert.equal(d.lastActivityTime, NEVER_SET_TIME);
+          assert.equal(d.statusUpdatedTime, NEVER_SET_TIME);
+          assert.deepEqual(d.capabilities, { iotEdge: false });
+          assert.deepEqual(d.parentScopes, []);
+        }
+      } finally {
+        done();
+      }
+    });
+
+    test('create keeps supplied keys and refuses an existing id with 409', () => {
+      const { state, done } = open(mode);
+      try {
+        const body = {
+          deviceId: 'd1',
+          authentication: { symmetricKey: { primaryKey: KEY_32, secondaryKey: KEY_32 } },
+        };
+        assert.equal(state.createDevice('d1', body).authentication.symmetricKey.primaryKey, KEY_32);
+        throwsHub(() => state.createDevice('d1', {}), 409, 'DeviceAlreadyExists', 'd1');
+      } finally {
+        done();
+      }
+    });
+
+    test('invalid bodies are 400 ArgumentInvalid naming every path, never echoing keys, writing nothing', () => {
+      const { state, done } = open(mode);
+      try {
+        const body = {
+          deviceId: 'other',
+          status: 'paused',
+          statusReason: 'x'.repeat(129),
+          authentication: {
+            symmetricKey: { primaryKey: KEY_8, secondaryKey: 'not base64!' },
+          },
+        };
+        assert.throws(
+          () => state.createDevice('d1', body),
+          (err: any) => {
+            assert.equal(err.status, 400);
+            assert.equal(err.code, 'ArgumentInvalid');
+            for (const p of [
+              'deviceId',
+              'status',
+              'statusReason',
+              'authentication.symmetricKey.primaryKey',
+            ]) {
+              assert.ok(err.message.includes(p), `mentions ${p}: ${err.message}`);
+            }
+            assert.ok(!err.message.includes(KEY_8), 'the key is not echoed');
+            return true;
+          },
+        );
+        throwsHub(() => state.createDevice('bad id', {}), 400, 'ArgumentInvalid', 'deviceId');
+        throwsHub(
+          () =>
+            state.createDevice('x509', {
+              authentication: { type: 'selfSigned', x509Thumbprint: { primaryThumbprint: 'abc' } },
+            }),
+          400,
+          'ArgumentInvalid',
+          'x509Thumbprint.primaryThumbprint',
+        );
+        assert.deepEqual(state.listDevices(), []);
+      } finally {
+        done();
+      }
+    });
+
+    test('thumbprints: colons stripped, case-insensitive, SHA-1 or SHA-256; no keys for selfSigned', () => {
+      const { state, done } = open(mode);
+      try {
+        const sha1 = `${'ab:'.repeat(19)}ab`;
+        const sha256 = 'C'.repeat(64);
+        const d = state.createDevice('x1', {
+          authentication: { x509Thumbprint: { primaryThumbprint: sha1, secondaryThumbprint: sha256 } },
+        });
+        assert.equal(d.authentication.type, 'selfSigned');
+        assert.equal(d.authentication.x509Thumbprint.primaryThumbprint, 'AB'.repeat(20));
+        assert.equal(d.authentication.x509Thumbprint.secondaryThumbprint, sha256);
+        assert.deepEqual(d.authentication.symmetricKey, { primaryKey: null, secondaryKey: null });
+      } finally {
+        done();
+      }
+    });
+
+    test('update: 404 on a missing id, 412 on a stale etag, * matches; full replace keeps generationId', () => {
+      const { state, done } = open(mode);
+      try {
+        throwsHub(() => state.updateDevice('nope', {}, '*'), 404, 'DeviceNotFound');
+        const created = state.createDevice('d1', { statusReason: 'first' });
+        throwsHub(() => state.updateDevice('d1', {}, 'c3RhbGU='), 412, 'PreconditionFailed');
+        const keys = created.authentication.symmetricKey;
+        const updated = state.updateDevice('d1', { authentication: { symmetricKey: keys } }, created.etag);
+        assert.notEqual(updated.etag, created.etag);
+        assert.equal(updated.generationId, created.generationId);
+        assert.equal(updated.statusReason, null, 'omitted fields are reset (full PUT)');
+        assert.deepEqual(updated.authentication.symmetricKey, keys);
+        throwsHub(() => state.updateDevice('d1', {}, created.etag), 412, 'PreconditionFailed');
+        assert.equal(
+          state.updateDevice('d1', { authentication: { symmetricKey: keys } }, '*').status,
+          'enabled',
+        );
+      } finally {
+        done();
+      }
+    });
+
+    test('update without keys mints new ones and revokes; disabling revokes the device and its modules', () => {
+      const { state, done } = open(mode);
+      try {
+        const events: IdentityRevoked[] = [];
+        state.onIdentityRevoked((e) => events.push(e));
+        const d = state.createDevice('d1', {});
+        state.createModule('d1', 'm1', {});
+        const same = state.updateDevice('d1', { authentication: d.authentication }, '*');
+        assert.deepEqual(events, [], 'same credentials: nothing to revoke');
+        const minted = state.updateDevice('d1', {}, '*');
+        assert.notEqual(
+          minted.authentication.symmetricKey.primaryKey,
+          same.authentication.symmetricKey.primaryKey,
+        );
+        assert.deepEqual(events, [{ deviceId: 'd1', moduleId: null, reason: 'credentialsChanged' }]);
+        events.length = 0;
+        const disabled = state.updateDevice(
+          'd1',
+          { status: 'disabled', authentication: minted.authentication },
+          '*',
+        );
+        assert.notEqual(disabled.statusUpdatedTime, NEVER_SET_TIME);
+        assert.deepEqual(events, [
+          { deviceId: 'd1', moduleId: null, reason: 'disabled' },
+          { deviceId: 'd1', moduleId: 'm1', reason: 'disabled' },
+        ]);
+        assert.equal(
+          state.findIdentity('d1', 'm1')?.status,
+          'disabled',
+          'a module inherits its device status',
+        );
+      } finally {
+        done();
+      }
+    });
+
+    test('modules: 404 DeviceNotFound without the device, 409 on duplicates, 404 ModuleNotFound on update', () => {
+      const { state, done } = open(mode);
+      try {
+        throwsHub(() => state.createModule('d1', 'm1', {}), 404, 'DeviceNotFound');
+        state.createDevice('d1', {});
+        const m = state.createModule('d1', 'm1', { managedBy: 'IotEdge' });
+        assert.equal(m.managedBy, 'IotEdge');
+        assert.ok(!('status' in m) && !('capabilities' in m), 'modules have no status or capabilities');
+        throwsHub(() => state.createModule('d1', 'm1', {}), 409, 'ModuleAlreadyExistsOnDevice');
+        throwsHub(() => state.updateModule('d1', 'm2', {}, '*'), 404, 'ModuleNotFound');
+        throwsHub(() => state.updateModule('d1', 'm1', {}, 'c3RhbGU='), 412, 'PreconditionFailed');
+        assert.deepEqual(
+          state.listModules('d1').map((x) => x.moduleId),
+          ['m1'],
+        );
+        throwsHub(() => state.listModules('nope'), 404, 'DeviceNotFound');
+      } finally {
+        done();
+      }
+    });
+
+    test('delete: stale etag is 412 and deletes nothing; a device takes its modules and twins along', () => {
+      const { state, done } = open(mode);
+      try {
+        const events: IdentityRevoked[] = [];
+        state.onIdentityRevoked((e) => events.push(e));
+        const d = state.createDevice('d1', {});
+        state.createModule('d1', 'm1', {});
+        state.createDevice('d2', {});
+        throwsHub(() => state.deleteDevice('d1', 'c3RhbGU='), 412, 'PreconditionFailed');
+        assert.equal(state.getModule('d1', 'm1').moduleId, 'm1');
+        state.deleteDevice('d1', d.etag);
+        throwsHub(() => state.getDevice('d1'), 404, 'DeviceNotFound');
+        throwsHub(() => state.getTwin('d1', 'm1'), 404, 'DeviceNotFound');
+        assert.equal(state.findIdentity('d1', 'm1'), undefined);
+        assert.deepEqual(
+          events.map((e) => `${e.moduleId}:${e.reason}`),
+          ['null:deleted', 'm1:deleted'],
+        );
+        throwsHub(() => state.deleteDevice('d1'), 404, 'DeviceNotFound');
+        // Re-created with the same id: a new twin and a new etag (never reused).
+        const again = state.createDevice('d1', {});
+        assert.notEqual(again.etag, d.etag);
+        assert.equal(state.getTwin('d1', null).etag, 'AAAAAAAAAAE=');
+        assert.deepEqual(state.statistics(), {
+          totalDeviceCount: 2,
+          enabledDeviceCount: 2,
+          disabledDeviceCount: 0,
+        });
+      } finally {
+        done();
+      }
+    });
+
+    test('edge devices get their own scope; statistics count enabled and disabled devices only', () => {
+      const { state, done } = open(mode);
+      try {
+        const edge = state.createDevice('edge1', { capabilities: { iotEdge: true } });
+        assert.equal(edge.deviceScope, `ms-azure-iot-edge://edge1-${edge.generationId}`);
+        const leaf = state.createDevice('leaf', { deviceScope: edge.deviceScope, status: 'Disabled' });
+        assert.equal(leaf.status, 'disabled');
+        assert.deepEqual(leaf.parentScopes, [edge.deviceScope]);
+        state.createModule('edge1', 'm', {});
+        assert.deepEqual(state.statistics(), {
+          totalDeviceCount: 2,
+          enabledDeviceCount: 1,
+          disabledDeviceCount: 1,
+        });
+      } finally {
+        done();
+      }
+    });
+
+    test('connection state, activity and recent messages are visible through GET', () => {
+      const { state, done } = open(mode);
+      try {
+        state.createDevice('d1', {});
+        state.createModule('d1', 'm1', {});
+        state.setConnectionState('d1', 'm1', true);
+        const connected = state.getModule('d1', 'm1');
+        assert.equal(connected.connectionState, 'Connected');
+        assert.notEqual(connected.connectionStateUpdatedTime, NEVER_SET_TIME);
+        assert.notEqual(connected.lastActivityTime, NEVER_SET_TIME);
+        assert.equal(state.getTwin('d1', 'm1').connectionState, 'Connected');
+        assert.equal(state.getDevice('d1').connectionState, 'Disconnected');
+        state.setConnectionState('d1', 'm1', false);
+        assert.equal(state.getModule('d1', 'm1').connectionState, 'Disconnected');
+        for (let i = 0; i < 60; i++) {
+          state.recordMessage({
+            deviceId: 'd1',
+            moduleId: 'm1',
+            properties: {},
+            body: Buffer.from(String(i)),
+            receivedAt: new Date().toISOString(),
+          });
+        }
+        const recent = state.recentMessages('d1', 'm1');
+        assert.equal(recent.length, 50);
+        assert.equal(recent[0]!.body.toString(), '10');
+        assert.equal(recent[49]!.body.toString(), '59');
+      } finally {
+        done();
+      }
+    });
+  });
+}
