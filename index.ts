@@ -1,0 +1,74 @@
+/**
+ * The stack, read as a bill of materials:
+ *   stack config -> hub (Azure or local) -> policy -> devices -> modules -> twins -> outputs.
+ * Decisions live in infra/ (validation, ARM shapes, names) and dynamic-providers/ (IoT Hub data plane).
+ */
+import * as pulumi from '@pulumi/pulumi';
+import { DeviceIdentity, DeviceTwin, ModuleIdentity, ModuleTwin } from './dynamic-providers';
+import { azureHub } from './infra/azure-hub';
+import {
+  deviceIdentityArgs,
+  deviceTwinArgs,
+  hubAccessArgs,
+  moduleIdentityArgs,
+  moduleTwinArgs,
+} from './infra/identity-args';
+import { localHub } from './infra/local-hub-endpoint';
+import { readStackConfig } from './infra/read-stack-config';
+import {
+  deviceResourceName,
+  deviceTwinResourceName,
+  moduleOutputKey,
+  moduleResourceName,
+  moduleTwinResourceName,
+} from './infra/resource-names';
+
+// 1. Stack config: validated as a whole; one error lists every problem with its path.
+const config = readStackConfig();
+
+// 2. The hub, with 3. the program's policy, serviceAndRegistryReadWrite (RegistryWrite + ServiceConnect):
+//    created on Azure next to the five default policies, well known on the local hub.
+const hub = config.hub.mode === 'azure' ? azureHub(config.hub.azure) : localHub(config.hub.local, __dirname);
+const hubAccess = hubAccessArgs(hub);
+
+const moduleConnections: Record<string, pulumi.Output<string | null>> = {};
+
+for (const device of config.devices) {
+  // 4. Device identity.
+  const deviceIdentity = new DeviceIdentity(deviceResourceName(device.deviceId), {
+    ...hubAccess,
+    ...deviceIdentityArgs(device),
+  });
+  // A twin lives and dies with its identity (fact sheet §6): no separate delete when both go.
+  if (device.twin) {
+    new DeviceTwin(
+      deviceTwinResourceName(device.deviceId),
+      { ...hubAccess, ...deviceTwinArgs(device) },
+      { dependsOn: deviceIdentity, deletedWith: deviceIdentity },
+    );
+  }
+
+  for (const module of device.modules) {
+    // 5. Module identity, on its device.
+    const moduleIdentity = new ModuleIdentity(
+      moduleResourceName(device.deviceId, module.moduleId),
+      { ...hubAccess, ...moduleIdentityArgs(device.deviceId, module) },
+      { dependsOn: deviceIdentity },
+    );
+    // 6. Module twin: only the desired/tags leaves declared here are owned by the stack.
+    if (module.twin) {
+      new ModuleTwin(
+        moduleTwinResourceName(device.deviceId, module.moduleId),
+        { ...hubAccess, ...moduleTwinArgs(device.deviceId, module) },
+        { dependsOn: moduleIdentity, deletedWith: moduleIdentity },
+      );
+    }
+    moduleConnections[moduleOutputKey(device.deviceId, module.moduleId)] =
+      moduleIdentity.moduleConnectionString;
+  }
+}
+
+// 7. Outputs. Anything carrying a key is secret, whatever the providers already mark.
+export const hubHostName = hub.hostName;
+export const hubConnectionString = pulumi.secret(hub.connectionString);
+export const moduleConnectionStrings = pulumi.secret(pulumi.output(moduleConnections));
