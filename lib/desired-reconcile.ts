@@ -9,9 +9,17 @@
  * (IoT Hub keeps no backlog, QoS 0): the plan asks for a full GET instead of guessing. Acks follow
  * docs/device-runtime.md: every desired key is acknowledged with the version the runtime reached.
  */
-import { buildAck, isWritablePropertyAck, type WritablePropertyAck } from './pnp-ack';
-import { deepEqualJson, isJsonObject, type JsonObject, type JsonValue, setOwnProperty } from './json-types';
+
+import {
+  cloneJson,
+  deepEqualJson,
+  isJsonObject,
+  type JsonObject,
+  type JsonValue,
+  setOwnProperty,
+} from './json-types';
 import { applyMergePatch, diffToMergePatch } from './merge-patch';
+import { buildAck, isWritablePropertyAck, type WritablePropertyAck } from './pnp-ack';
 
 /** The pure half of a property handler: says what is wrong with a value, or `undefined` if it is valid. */
 export interface PropertyRule {
@@ -76,7 +84,8 @@ export const AC_APPLY_FAILED = 500;
 export function withoutMetadata(document: JsonObject): JsonObject {
   const result: JsonObject = {};
   for (const [key, value] of Object.entries(document)) {
-    if (!key.startsWith('$')) setOwnProperty(result, key, isJsonObject(value) ? withoutMetadata(value) : value);
+    if (!key.startsWith('$'))
+      setOwnProperty(result, key, isJsonObject(value) ? withoutMetadata(value) : value);
   }
   return result;
 }
@@ -101,7 +110,11 @@ export function planReconcile(
     return { kind: 'ignore', version, reason: `not newer than applied version ${state.version}` };
   }
   if (version > state.version + 1) {
-    return { kind: 'resync', version, reason: `versions ${state.version + 1}..${version - 1} were not received` };
+    return {
+      kind: 'resync',
+      version,
+      reason: `versions ${state.version + 1}..${version - 1} were not received`,
+    };
   }
   if (state.reported === undefined) {
     // Acks are sent as a diff against what the hub holds; without a confirmed basis, re-read it first.
@@ -111,7 +124,15 @@ export function planReconcile(
   const desired = applyMergePatch(state.desired, changes);
   const steps = planSteps(desired, state.applied, rules);
   const touched = Object.keys(changes);
-  return { kind: 'reconcile', source: 'patch', version, desired, touched, reportedBasis: state.reported, steps };
+  return {
+    kind: 'reconcile',
+    source: 'patch',
+    version,
+    desired,
+    touched,
+    reportedBasis: state.reported,
+    steps,
+  };
 }
 
 function planFull(
@@ -120,7 +141,8 @@ function planFull(
   rules: Readonly<Record<string, PropertyRule>>,
 ): ReconcilePlan {
   const version = versionOf(input.desired);
-  if (version === undefined) return { kind: 'ignore', version, reason: 'twin GET without a valid desired $version' };
+  if (version === undefined)
+    return { kind: 'ignore', version, reason: 'twin GET without a valid desired $version' };
   // Equal versions are reconciled, not ignored: after a reconnect the same version may still need acks
   // that never reached the hub. Nothing is re-applied unless a value differs from the applied one.
   if (state.version !== undefined && version < state.version) {
@@ -129,7 +151,15 @@ function planFull(
   const desired = withoutMetadata(input.desired);
   const reportedBasis = input.reported ? withoutMetadata(input.reported) : (state.reported ?? {});
   const steps = planSteps(desired, state.applied, rules);
-  return { kind: 'reconcile', source: 'full', version, desired, touched: Object.keys(desired), reportedBasis, steps };
+  return {
+    kind: 'reconcile',
+    source: 'full',
+    version,
+    desired,
+    touched: Object.keys(desired),
+    reportedBasis,
+    steps,
+  };
 }
 
 function planSteps(
@@ -181,27 +211,41 @@ export function concludeReconcile(
   plan: Extract<ReconcilePlan, { kind: 'reconcile' }>,
   failures: ApplyFailures,
 ): ReconcileConclusion {
-  const applied: JsonObject = { ...state.applied };
+  const applied = cloneJson(state.applied);
   const acks: Record<string, WritablePropertyAck> = {};
   for (const step of plan.steps) {
     if (step.action === 'remove') {
       delete applied[step.key];
-    } else if (step.action === 'reject') {
-      acks[step.key] = buildAck(step.value, step.ac, plan.version, step.ad);
-    } else if (step.action === 'apply' && Object.hasOwn(failures, step.key)) {
-      acks[step.key] = buildAck(step.value, AC_APPLY_FAILED, plan.version, failures[step.key]);
-    } else {
-      applied[step.key] = step.value;
-      acks[step.key] = buildAck(step.value, AC_APPLIED, plan.version);
+      continue;
     }
+    const failure =
+      step.action === 'apply' && Object.hasOwn(failures, step.key) ? failures[step.key] : undefined;
+    let ack: WritablePropertyAck;
+    if (step.action === 'reject') ack = buildAck(step.value, step.ac, plan.version, step.ad);
+    else if (failure !== undefined) ack = buildAck(step.value, AC_APPLY_FAILED, plan.version, failure);
+    else {
+      setOwnProperty(applied, step.key, step.value);
+      ack = buildAck(step.value, AC_APPLIED, plan.version);
+    }
+    Object.defineProperty(acks, step.key, {
+      value: ack,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
-  const target: JsonObject = { ...plan.reportedBasis };
+  const target = cloneJson(plan.reportedBasis);
   for (const [key, value] of Object.entries(plan.reportedBasis)) {
     if (isWritablePropertyAck(value) && !Object.hasOwn(plan.desired, key)) delete target[key];
   }
-  Object.assign(target, acks);
+  for (const [key, ack] of Object.entries(acks)) setOwnProperty(target, key, ack as unknown as JsonObject);
   const reportPatch = diffToMergePatch(plan.reportedBasis, target);
-  const next: ReconcileState = { version: plan.version, desired: plan.desired, applied, reported: plan.reportedBasis };
+  const next: ReconcileState = {
+    version: plan.version,
+    desired: plan.desired,
+    applied,
+    reported: plan.reportedBasis,
+  };
   return { state: next, reportPatch, reportedAfter: target, acks };
 }
 

@@ -26,7 +26,10 @@ export function isWritablePropertyAck(candidate: unknown): candidate is Writable
   if (!isJsonObject(candidate)) return false;
   const { ac, av, ad } = candidate;
   return (
-    Number.isInteger(ac) && Number.isInteger(av) && (ad === undefined || typeof ad === 'string') && 'value' in candidate
+    Number.isInteger(ac) &&
+    Number.isInteger(av) &&
+    (ad === undefined || typeof ad === 'string') &&
+    'value' in candidate
   );
 }
 
