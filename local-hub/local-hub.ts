@@ -1,0 +1,274 @@
+/**
+ * The embedded local IoT hub: one object that owns start and close and only wires the parts together
+ * (architecture: Azurite style). Parts: TLS material (tls/), the store (store/), the REST handler
+ * (rest/), the MQTT broker (mqtt/) and the single-port TLS dispatcher (transport/).
+ */
+import * as path from 'node:path';
+import { buildDeviceConnectionString, buildServiceConnectionString } from '../lib/connection-string';
+import {
+  DEFAULT_LOCAL_HUB_DATA_DIR,
+  DEFAULT_LOCAL_HUB_HOST,
+  DEFAULT_LOCAL_HUB_PORT,
+  type PolicyDefinition,
+  PROGRAM_POLICY_NAME,
+  WELL_KNOWN_POLICIES,
+} from '../lib/local-hub-defaults';
+import { createHubLogger, type HubLogger, type LogLevel } from './hub-logger';
+import { createMqttBroker, type MqttBroker } from './mqtt/mqtt-broker';
+import { createRestHandler } from './rest/rest-handler';
+import { type HubState, openHubState } from './store';
+import { createRequestThrottle, type HubTier, type RequestThrottle } from './throttle/request-throttle';
+import { loadOrCreateTlsMaterial, type TlsMaterial } from './tls/tls-material';
+import { createDispatchedHttpServer, type DispatchedHttpServer } from './transport/dispatched-http-server';
+import { createHostNameMatcher, dialHost, listenOn } from './transport/host-names';
+import { createTlsDispatcher, type DispatcherEvent, type TlsDispatcher } from './transport/tls-dispatcher';
+
+export interface LocalHubOptions {
+  /** Default DEFAULT_LOCAL_HUB_PORT (8443); 0 = any free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  bindAddress?: string;
+  /** Default DEFAULT_LOCAL_HUB_DATA_DIR (relative to the working directory). */
+  dataDir?: string;
+  /** Keep nothing on disk (tests): in-memory store and a CA generated for this run only. */
+  inMemory?: boolean;
+  /** Extra names for the certificate SANs and accepted in SAS `sr` / MQTT user names. */
+  hostNames?: string[];
+  /** Default WELL_KNOWN_POLICIES. */
+  policies?: readonly PolicyDefinition[];
+  logLevel?: LogLevel;
+  logWrite?: (line: string) => void;
+  /** Also listen on 443 (HTTPS) and 8883 (MQTTS) for clients that cannot take a port (§3.8). */
+  standardPorts?: boolean;
+  throttle?: { tier: HubTier; units: number };
+}
+
+export interface LocalHub {
+  /** `127.0.0.1:<port>`: the HostName for every connection string. */
+  hostName: string;
+  port: number;
+  caCertificatePem: string;
+  /** `<dataDir>/ca.pem`, or null for an in-memory hub. */
+  caCertificatePath: string | null;
+  dataDir: string | null;
+  /** Service connection string per policy name (primary key). */
+  connectionStrings: Record<string, string>;
+  /** Default PROGRAM_POLICY_NAME. */
+  serviceConnectionString(policy?: string): string;
+  /** From the identity's primary key (`x509=true` for certificate identities). */
+  deviceConnectionString(deviceId: string, moduleId?: string): string;
+  /** For test inspection. */
+  state: HubState;
+  /** Ends every connection (HTTP keep-alive and MQTT) and the store; resolves when fully closed. */
+  close(): Promise<void>;
+}
+
+const STANDARD_PORTS = { https: 443, mqtts: 8883 } as const;
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+interface ResolvedOptions {
+  port: number;
+  bindAddress: string;
+  dataDir: string | null;
+  hostNames: string[];
+  policies: readonly PolicyDefinition[];
+  logLevel: LogLevel;
+}
+
+/** Every problem at once, each naming the option and what would be valid. */
+export function resolveLocalHubOptions(options: LocalHubOptions): ResolvedOptions {
+  const problems: string[] = [];
+  const port = options.port ?? DEFAULT_LOCAL_HUB_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    problems.push(`port: ${String(port)} is not a port; use an integer from 0 (any free port) to 65535`);
+  }
+  if (options.inMemory && options.dataDir !== undefined) {
+    problems.push('inMemory and dataDir: choose one (in-memory keeps nothing on disk)');
+  }
+  const logLevel = options.logLevel ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(
+      `logLevel: ${JSON.stringify(logLevel)} is not valid; valid levels: ${LOG_LEVELS.join(', ')}`,
+    );
+  }
+  const policies = options.policies ?? WELL_KNOWN_POLICIES;
+  if (policies.length === 0) problems.push('policies: at least one shared access policy is needed');
+  const names = policies.map((p) => p.keyName);
+  for (const [i, name] of names.entries()) {
+    if (names.indexOf(name) !== i)
+      problems.push(`policies[${i}].keyName: ${JSON.stringify(name)} appears twice`);
+  }
+  if (problems.length > 0) throw new Error(`Invalid local hub options:\n  ${problems.join('\n  ')}`);
+  const bindAddress = options.bindAddress ?? DEFAULT_LOCAL_HUB_HOST;
+  const wildcard = bindAddress === '0.0.0.0' || bindAddress === '::';
+  return {
+    port,
+    bindAddress,
+    dataDir: options.inMemory ? null : path.resolve(options.dataDir ?? DEFAULT_LOCAL_HUB_DATA_DIR),
+    // A specific bind address is what clients dial, so the certificate must name it too.
+    hostNames: [...(options.hostNames ?? []), ...(wildcard ? [] : [bindAddress])],
+    policies,
+    logLevel,
+  };
+}
+
+export async function startLocalHub(options: LocalHubOptions = {}): Promise<LocalHub> {
+  const config = resolveLocalHubOptions(options);
+  const logger = createHubLogger({
+    level: config.logLevel,
+    ...(options.logWrite ? { write: options.logWrite } : {}),
+  });
+  const tlsMaterial = await loadOrCreateTlsMaterial({ dataDir: config.dataDir, hostNames: config.hostNames });
+  const parts = new HubParts(logger);
+  try {
+    parts.state = openHubState(
+      config.dataDir === null ? { inMemory: true, logger } : { dataDir: config.dataDir, logger },
+    );
+    if (options.throttle) parts.throttle = createRequestThrottle(options.throttle);
+    return await wire(config, options, tlsMaterial, parts);
+  } catch (error) {
+    await parts.close();
+    throw error;
+  }
+}
+
+async function wire(
+  config: ResolvedOptions,
+  options: LocalHubOptions,
+  tlsMaterial: TlsMaterial,
+  parts: HubParts,
+): Promise<LocalHub> {
+  const { logger } = parts;
+  const state = parts.state!;
+  const isOwnHostName = createHostNameMatcher(tlsMaterial.names, () => parts.ports);
+  parts.http = createDispatchedHttpServer(
+    createRestHandler({
+      state,
+      policies: config.policies,
+      isOwnHostName,
+      logger,
+      ...(parts.throttle ? { throttle: parts.throttle } : {}),
+    }),
+  );
+  const broker = await createMqttBroker({ state, isOwnHostName, logger });
+  parts.broker = broker;
+  const listenPorts = [
+    config.port,
+    ...(options.standardPorts ? [STANDARD_PORTS.https, STANDARD_PORTS.mqtts] : []),
+  ];
+  for (const wanted of listenPorts) {
+    const dispatcher = createTlsDispatcher({
+      certificatePem: tlsMaterial.server.certificatePem,
+      privateKeyPem: tlsMaterial.server.privateKeyPem,
+      handleMqtt: (socket) => broker.handle(socket),
+      httpServer: parts.http.server,
+      onEvent: (event) => logDispatcherEvent(logger, event),
+    });
+    parts.dispatchers.push(dispatcher);
+    parts.ports.push(await listenOn(dispatcher.server, wanted, config.bindAddress));
+  }
+  const port = parts.ports[0]!;
+  const hostName = `${dialHost(config.bindAddress)}:${port}`;
+  logger.info('local hub listening', {
+    hostName,
+    ports: parts.ports.join(','),
+    dataDir: config.dataDir ?? 'in-memory',
+    ca: tlsMaterial.caCertificatePath ?? 'in-memory',
+    certificate: `${tlsMaterial.origin.ca} CA, ${tlsMaterial.origin.server} server certificate`,
+  });
+  return {
+    hostName,
+    port,
+    caCertificatePem: tlsMaterial.ca.certificatePem,
+    caCertificatePath: tlsMaterial.caCertificatePath,
+    dataDir: config.dataDir,
+    connectionStrings: Object.fromEntries(
+      config.policies.map((p) => [p.keyName, serviceString(hostName, p)]),
+    ),
+    serviceConnectionString: (policy = PROGRAM_POLICY_NAME) => {
+      const found = config.policies.find((p) => p.keyName === policy);
+      if (!found) {
+        const valid = config.policies.map((p) => p.keyName).join(', ');
+        throw new Error(`Unknown policy ${JSON.stringify(policy)}; this hub's policies: ${valid}`);
+      }
+      return serviceString(hostName, found);
+    },
+    deviceConnectionString: (deviceId, moduleId) => deviceString(state, hostName, deviceId, moduleId),
+    state,
+    close: () => parts.close(),
+  };
+}
+
+function serviceString(hostName: string, policy: PolicyDefinition): string {
+  return buildServiceConnectionString({
+    hostName,
+    sharedAccessKeyName: policy.keyName,
+    sharedAccessKey: policy.primaryKey,
+  });
+}
+
+function deviceString(state: HubState, hostName: string, deviceId: string, moduleId?: string): string {
+  const identity = state.findIdentity(deviceId, moduleId ?? null);
+  const what =
+    moduleId === undefined
+      ? `Device ${JSON.stringify(deviceId)}`
+      : `Module ${JSON.stringify(moduleId)} of device ${JSON.stringify(deviceId)}`;
+  if (!identity) throw new Error(`${what} is not registered in this hub`);
+  const base = { hostName, deviceId, ...(moduleId === undefined ? {} : { moduleId }) };
+  const { type, symmetricKey } = identity.authentication;
+  if (type === 'selfSigned' || type === 'certificateAuthority')
+    return buildDeviceConnectionString({ ...base, x509: true });
+  if (type !== 'sas' || !symmetricKey.primaryKey)
+    throw new Error(`${what} has no symmetric key (authentication type ${type})`);
+  return buildDeviceConnectionString({ ...base, sharedAccessKey: symmetricKey.primaryKey });
+}
+
+function logDispatcherEvent(logger: HubLogger, event: DispatcherEvent): void {
+  switch (event.kind) {
+    case 'dispatched':
+      logger.debug('connection', { protocol: event.protocol, remote: event.remoteAddress });
+      break;
+    case 'peek-timeout':
+      logger.info('connection dropped: nothing sent after TLS', { remote: event.remoteAddress });
+      break;
+    case 'tls-error':
+      logger.debug('tls handshake failed', { remote: event.remoteAddress, error: event.message });
+      break;
+    case 'peek-error':
+      logger.debug('connection failed before dispatch', {
+        remote: event.remoteAddress,
+        error: event.message,
+      });
+      break;
+  }
+}
+
+/** Everything started so far, closed in reverse dependency order (also after a failed start). */
+class HubParts {
+  state: HubState | undefined;
+  throttle: RequestThrottle | undefined;
+  http: DispatchedHttpServer | undefined;
+  broker: MqttBroker | undefined;
+  readonly dispatchers: TlsDispatcher[] = [];
+  readonly ports: number[] = [];
+  private closing: Promise<void> | undefined;
+
+  constructor(readonly logger: HubLogger) {}
+
+  close(): Promise<void> {
+    this.closing ??= this.closeAll();
+    return this.closing;
+  }
+
+  private async closeAll(): Promise<void> {
+    // Stop accepting first, then end MQTT sessions (their disconnects still reach the open store),
+    // then HTTP connections, then anything still mid-handshake or mid-peek, then the store.
+    for (const dispatcher of this.dispatchers) void dispatcher.stopAccepting();
+    await this.broker?.close();
+    await this.http?.close();
+    await Promise.all(this.dispatchers.map((dispatcher) => dispatcher.close()));
+    this.throttle?.close();
+    this.state?.close();
+    this.logger.info('local hub closed');
+  }
+}
