@@ -8,14 +8,17 @@
  * *with* its port as `sr` (what the hub verifies), and is re-extended per request by the SDK, so long
  * runs never expire.
  *
- * Nothing here is captured by a dynamic provider closure: providers call `createHubClient` inside their
- * methods, with the connection string they received as a secret input.
+ * Why `require` inside the function: Pulumi serializes every dynamic provider with everything its
+ * methods reference, and local modules are captured by value. Requiring the SDK at call time makes
+ * the serialized provider say `require("azure-iothub")` instead of embedding a copy of the SDK's
+ * `Http` class (and its `debug` dependency) in the state file.
+ *
+ * Nothing here is captured with a secret: providers call `createHubClient` inside their methods, with
+ * the connection string they received as a secret input.
  */
-import * as https from 'node:https';
-import * as tls from 'node:tls';
-import { ConnectionString, Registry, SharedAccessSignature } from 'azure-iothub';
-import { Http } from 'azure-iothub/dist/common-http/http';
-import { RestApiClient } from 'azure-iothub/dist/common-http/rest_api_client';
+import type { Registry } from 'azure-iothub';
+import type { Http } from 'azure-iothub/dist/common-http/http';
+import type { RestApiClient } from 'azure-iothub/dist/common-http/rest_api_client';
 
 export interface HubClientOptions {
   /** PEM of a CA to trust in addition to Node's roots (the local hub's generated CA). */
@@ -41,37 +44,42 @@ function splitPort(hostName: string): { host: string; port: number | undefined }
   return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(match[2]) };
 }
 
-/** An Http that honours a port in the host name and trusts an extra CA (fact sheet §4 recipe). */
-class PortAwareHttp extends Http {
-  /** Node's roots plus the extra CA: `ca` replaces the default trust store, so both are listed. */
-  private readonly trusted: string[] | undefined;
+/**
+ * An Http that honours a port in the host name and trusts an extra CA (fact sheet §4 recipe). Built
+ * per call from the required base class (see the header: nothing of the SDK is captured by value).
+ */
+function createPortAwareHttp(caCertificate: string | undefined): Http {
+  const https: typeof import('node:https') = require('node:https');
+  const tls: typeof import('node:tls') = require('node:tls');
+  const {
+    Http: BaseHttp,
+  }: typeof import('azure-iothub/dist/common-http/http') = require('azure-iothub/dist/common-http/http');
+  // `ca` replaces the default trust store, so Node's roots are listed alongside the extra CA.
+  const trusted = caCertificate ? [...tls.rootCertificates, caCertificate] : undefined;
 
-  constructor(caCertificate: string | undefined) {
-    super();
-    this.trusted = caCertificate ? [...tls.rootCertificates, caCertificate] : undefined;
-  }
-
-  override buildRequest(
-    method: any,
-    path: string,
-    headers: any,
-    host: any,
-    options?: any,
-    done?: any,
-  ): ReturnType<Http['buildRequest']> {
-    if (!done && typeof options === 'function') {
-      done = options;
-      options = undefined;
+  class PortAwareHttp extends BaseHttp {
+    override buildRequest(
+      method: any,
+      path: string,
+      headers: any,
+      host: any,
+      options?: any,
+      done?: any,
+    ): ReturnType<Http['buildRequest']> {
+      if (!done && typeof options === 'function') {
+        done = options;
+        options = undefined;
+      }
+      const { host: bareHost, port } = typeof host === 'string' ? splitPort(host) : { host, port: undefined };
+      const requestOptions = {
+        port: port ?? 443,
+        request: (requestArgs: any, callback?: any) =>
+          https.request(trusted ? { ...requestArgs, ca: trusted } : requestArgs, callback),
+      };
+      return super.buildRequest(method, path, headers, bareHost, requestOptions, done);
     }
-    const { host: bareHost, port } = typeof host === 'string' ? splitPort(host) : { host, port: undefined };
-    const ca = this.trusted;
-    const requestOptions = {
-      port: port ?? 443,
-      request: (requestArgs: any, callback?: any) =>
-        https.request(ca ? { ...requestArgs, ca } : requestArgs, callback),
-    };
-    return super.buildRequest(method, path, headers, bareHost, requestOptions, done);
   }
+  return new PortAwareHttp();
 }
 
 /**
@@ -79,7 +87,11 @@ class PortAwareHttp extends Http {
  * usual, or `HostName=127.0.0.1:<port>` for the local hub, trusting its CA.
  */
 export function createHubClient(connectionString: string, options: HubClientOptions = {}): HubClient {
-  const parsed = ConnectionString.parse(connectionString);
+  const sdk: typeof import('azure-iothub') = require('azure-iothub');
+  const {
+    RestApiClient: RestClient,
+  }: typeof import('azure-iothub/dist/common-http/rest_api_client') = require('azure-iothub/dist/common-http/rest_api_client');
+  const parsed = sdk.ConnectionString.parse(connectionString);
   const missing = ['HostName', 'SharedAccessKeyName', 'SharedAccessKey'].filter(
     (field) => !(parsed as unknown as Record<string, unknown>)[field],
   );
@@ -94,14 +106,14 @@ export function createHubClient(connectionString: string, options: HubClientOpti
   const expiry = Math.ceil(Date.now() / 1000) + TOKEN_LIFETIME_SECONDS;
   const config = {
     host: hostName,
-    sharedAccessSignature: SharedAccessSignature.create(
+    sharedAccessSignature: sdk.SharedAccessSignature.create(
       hostName,
       parsed.SharedAccessKeyName!,
       parsed.SharedAccessKey!,
       expiry,
     ),
   };
-  const rest = new RestApiClient(config as any, USER_AGENT, new PortAwareHttp(options.caCertificate));
-  const registry = new Registry(config as any, rest);
+  const rest = new RestClient(config as any, USER_AGENT, createPortAwareHttp(options.caCertificate));
+  const registry = new sdk.Registry(config as any, rest);
   return { registry, rest, hostName };
 }

@@ -139,7 +139,10 @@ export function authSpecsEqual(a: AuthSpec, b: AuthSpec): boolean {
 export function changedIdentityFields(baseline: IdentityState, desired: IdentitySpec): IdentityField[] {
   const fields: IdentityField[] = [];
   if (desired.status !== undefined && desired.status !== baseline.status) fields.push('status');
-  if (desired.statusReason !== undefined && (desired.statusReason || null) !== (baseline.statusReason || null)) {
+  if (
+    desired.statusReason !== undefined &&
+    (desired.statusReason || null) !== (baseline.statusReason || null)
+  ) {
     fields.push('statusReason');
   }
   if (!authSpecsEqual(baseline.authentication, desired.authentication)) fields.push('authentication');
@@ -234,7 +237,9 @@ export function identityUpdateBody(
         ? { primaryKey: state.primaryKey, secondaryKey: state.secondaryKey }
         : undefined;
     const keys =
-      desired.authentication.type === 'sas' ? (suppliedKeys(desired) ?? currentKeys ?? freshKeys()) : undefined;
+      desired.authentication.type === 'sas'
+        ? (suppliedKeys(desired) ?? currentKeys ?? freshKeys())
+        : undefined;
     body.authentication = hubAuthentication(desired.authentication, keys);
   }
   return body;
@@ -245,7 +250,9 @@ export function identityConnectionString(hostName: string, hub: HubIdentity): st
   const state = identityStateFromHub(hub);
   const base = { hostName, deviceId: hub.deviceId, ...(hub.moduleId ? { moduleId: hub.moduleId } : {}) };
   if (state.authentication.type === 'sas') {
-    return state.primaryKey ? buildDeviceConnectionString({ ...base, sharedAccessKey: state.primaryKey }) : null;
+    return state.primaryKey
+      ? buildDeviceConnectionString({ ...base, sharedAccessKey: state.primaryKey })
+      : null;
   }
   if (state.authentication.type === 'none') return null;
   return buildDeviceConnectionString({ ...base, x509: true });

@@ -8,7 +8,14 @@
  *
  * Pure: shared by the dynamic providers (serialized into Pulumi state) and their tests.
  */
-import { cloneJson, deepEqualJson, isJsonObject, type JsonObject, type JsonValue, setOwnProperty } from './json-types';
+import {
+  cloneJson,
+  deepEqualJson,
+  isJsonObject,
+  type JsonObject,
+  type JsonValue,
+  setOwnProperty,
+} from './json-types';
 
 export type LeafPath = readonly string[];
 

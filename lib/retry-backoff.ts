@@ -46,5 +46,5 @@ export function nextRetryDelay(
 
 function clampUnit(value: number): number {
   if (!Number.isFinite(value) || value < 0) return 0;
-  return value >= 1 ? 1 : value;
+  return Math.min(value, 1);
 }

@@ -97,7 +97,8 @@ function requestId(rest: string): string | undefined {
  */
 export function decodePropertyBag(bag: string): Record<string, string> {
   const properties: Record<string, string> = {};
-  for (const pair of bag.split('&')) {
+  // The device SDK ends the bag with a '/' (`…&%24.on=telemetry/`); it is a separator, not a value.
+  for (const pair of bag.replace(/\/$/, '').split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     const rawKey = eq < 0 ? pair : pair.slice(0, eq);

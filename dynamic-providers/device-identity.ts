@@ -1,0 +1,117 @@
+/**
+ * DeviceIdentity: one device in the hub's identity registry (status, authentication, IoT Edge
+ * capability), with its keys and device connection string as secret outputs.
+ *
+ * File order (architecture, Pulumi's dynamic-provider examples): public args, the provider object,
+ * the resource class. Inputs/outputs and every decision live in pure lib/ modules.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import type { IdentityAuthenticationArgs } from '../lib/identity-plan';
+import { checkDeviceIdentityInputs } from '../lib/resource-checks';
+import { diffIdentity } from '../lib/resource-diff';
+import type { DeviceIdentityInputs, DeviceIdentityOutputs } from '../lib/resource-identity-state';
+import { createIdentity, deleteIdentity, readIdentity, updateIdentity } from './identity-operations';
+import {
+  authenticationProps,
+  connectionProps,
+  type HubConnectionArgs,
+  outputSlots,
+  withSecretOutputs,
+} from './resource-props';
+
+export type { IdentityAuthenticationArgs };
+
+export interface DeviceIdentityArgs extends HubConnectionArgs {
+  deviceId: pulumi.Input<string>;
+  /** Default 'enabled'. */
+  status?: pulumi.Input<'enabled' | 'disabled'>;
+  /** Left as the hub has it when omitted. */
+  statusReason?: pulumi.Input<string>;
+  /** Default `{ type: 'sas' }` with hub-generated keys. */
+  authentication?: pulumi.Input<IdentityAuthenticationArgs>;
+  /** Default false. */
+  iotEdge?: pulumi.Input<boolean>;
+  /** Take over an existing identity instead of failing (its keys are kept unless supplied). Default false. */
+  adopt?: pulumi.Input<boolean>;
+}
+
+/**
+ * Serialized into the state by Pulumi: its methods reference only pure lib/ functions and the
+ * operations module (which requires the SDK at call time), never a secret or a client.
+ */
+export const deviceIdentityProvider: pulumi.dynamic.ResourceProvider<
+  DeviceIdentityInputs,
+  DeviceIdentityOutputs
+> = {
+  async check(_olds, news) {
+    const { inputs, failures } = checkDeviceIdentityInputs(news as unknown as Record<string, unknown>);
+    return { inputs: inputs as unknown as DeviceIdentityInputs, failures };
+  },
+  async diff(_id, olds, news) {
+    return diffIdentity(olds, news);
+  },
+  async create(inputs) {
+    const { id, outs } = await createIdentity('device', inputs);
+    return { id, outs: outs as DeviceIdentityOutputs };
+  },
+  async read(id, props) {
+    return (await readIdentity(
+      'device',
+      id,
+      props as DeviceIdentityOutputs,
+    )) as pulumi.dynamic.ReadResult<DeviceIdentityOutputs>;
+  },
+  async update(_id, olds, news) {
+    const { outs } = await updateIdentity('device', olds, news);
+    return { outs: outs as DeviceIdentityOutputs };
+  },
+  async delete(_id, props) {
+    await deleteIdentity('device', props);
+  },
+};
+
+const SECRET_OUTPUTS = ['hubConnectionString', 'primaryKey', 'secondaryKey', 'deviceConnectionString'];
+
+export class DeviceIdentity extends pulumi.dynamic.Resource {
+  // `declare`: the base constructor sets these; a class field initializer would overwrite them.
+  declare readonly deviceId: pulumi.Output<string>;
+  declare readonly status: pulumi.Output<'enabled' | 'disabled'>;
+  declare readonly statusReason: pulumi.Output<string | null>;
+  declare readonly authenticationType: pulumi.Output<string>;
+  declare readonly iotEdge: pulumi.Output<boolean>;
+  /** Secret. */
+  declare readonly primaryKey: pulumi.Output<string | null>;
+  /** Secret. */
+  declare readonly secondaryKey: pulumi.Output<string | null>;
+  /** Secret: `HostName=…;DeviceId=…;SharedAccessKey=…` (or `x509=true`); null for `none`. */
+  declare readonly deviceConnectionString: pulumi.Output<string | null>;
+  declare readonly etag: pulumi.Output<string>;
+  declare readonly generationId: pulumi.Output<string>;
+
+  constructor(name: string, args: DeviceIdentityArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      ...connectionProps(args),
+      deviceId: args.deviceId,
+      status: args.status ?? 'enabled',
+      statusReason: args.statusReason,
+      ...authenticationProps(args.authentication),
+      iotEdge: args.iotEdge ?? false,
+      adopt: args.adopt ?? false,
+      ...outputSlots([
+        'authenticationType',
+        'keysSupplied',
+        'deviceConnectionString',
+        'etag',
+        'generationId',
+      ]),
+    };
+    super(
+      deviceIdentityProvider,
+      name,
+      props,
+      withSecretOutputs(opts, SECRET_OUTPUTS),
+      'iothub',
+      'DeviceIdentity',
+    );
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * DeviceTwin: the desired properties and tags a program declares on a device twin. It owns only the
+ * leaves it declares (docs/twin-ownership.md).
+ */
+import * as pulumi from '@pulumi/pulumi';
+import { checkTwinInputs } from '../lib/resource-checks';
+import { diffTwin } from '../lib/resource-diff';
+import type { TwinInputs, TwinOutputs } from '../lib/resource-twin-state';
+import { connectionProps, type HubConnectionArgs, outputSlots, withSecretOutputs } from './resource-props';
+import { createTwin, deleteTwin, readTwin, updateTwin } from './twin-operations';
+
+export interface DeviceTwinArgs extends HubConnectionArgs {
+  deviceId: pulumi.Input<string>;
+  /** Owned desired leaves (an object: the engine's per-key diff shows each change). */
+  desired?: pulumi.Input<Record<string, unknown>>;
+  /** Owned tag leaves. */
+  tags?: pulumi.Input<Record<string, unknown>>;
+}
+
+export const deviceTwinProvider: pulumi.dynamic.ResourceProvider<TwinInputs, TwinOutputs> = {
+  async check(_olds, news) {
+    const { inputs, failures } = checkTwinInputs('device', news as unknown as Record<string, unknown>);
+    return { inputs: inputs as unknown as TwinInputs, failures };
+  },
+  async diff(_id, olds, news) {
+    return diffTwin(olds, news);
+  },
+  async create(inputs) {
+    return createTwin(inputs);
+  },
+  async read(id, props) {
+    return (await readTwin(id, props as TwinOutputs)) as pulumi.dynamic.ReadResult<TwinOutputs>;
+  },
+  async update(_id, olds, news) {
+    return updateTwin(olds, news);
+  },
+  async delete(_id, props) {
+    await deleteTwin(props);
+  },
+};
+
+export class DeviceTwin extends pulumi.dynamic.Resource {
+  declare readonly deviceId: pulumi.Output<string>;
+  /** The owned desired leaves as the hub holds them. */
+  declare readonly desired: pulumi.Output<Record<string, unknown>>;
+  /** The owned tag leaves as the hub holds them. */
+  declare readonly tags: pulumi.Output<Record<string, unknown>>;
+  /** `properties.desired.$version` after the last write or refresh. */
+  declare readonly desiredVersion: pulumi.Output<number>;
+
+  constructor(name: string, args: DeviceTwinArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      ...connectionProps(args),
+      deviceId: args.deviceId,
+      desired: args.desired ?? {},
+      tags: args.tags ?? {},
+      ...outputSlots(['desiredVersion', 'etag']),
+    };
+    super(
+      deviceTwinProvider,
+      name,
+      props,
+      withSecretOutputs(opts, ['hubConnectionString']),
+      'iothub',
+      'DeviceTwin',
+    );
+  }
+}

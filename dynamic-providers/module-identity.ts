@@ -1,0 +1,103 @@
+/**
+ * ModuleIdentity: one module identity on a device (authentication, managedBy), with its keys and
+ * module connection string (`HostName=…;DeviceId=…;ModuleId=…;SharedAccessKey=…`) as secret outputs.
+ * Modules have no status or capabilities of their own (fact sheet §1.3, §2).
+ */
+import * as pulumi from '@pulumi/pulumi';
+import type { IdentityAuthenticationArgs } from '../lib/identity-plan';
+import { checkModuleIdentityInputs } from '../lib/resource-checks';
+import { diffIdentity } from '../lib/resource-diff';
+import type { ModuleIdentityInputs, ModuleIdentityOutputs } from '../lib/resource-identity-state';
+import { createIdentity, deleteIdentity, readIdentity, updateIdentity } from './identity-operations';
+import {
+  authenticationProps,
+  connectionProps,
+  type HubConnectionArgs,
+  outputSlots,
+  withSecretOutputs,
+} from './resource-props';
+
+export interface ModuleIdentityArgs extends HubConnectionArgs {
+  deviceId: pulumi.Input<string>;
+  moduleId: pulumi.Input<string>;
+  /** Default `{ type: 'sas' }` with hub-generated keys. */
+  authentication?: pulumi.Input<IdentityAuthenticationArgs>;
+  /** Who manages the module (e.g. "IotEdge"); left as the hub has it when omitted. */
+  managedBy?: pulumi.Input<string>;
+  /** Take over an existing identity instead of failing (its keys are kept unless supplied). Default false. */
+  adopt?: pulumi.Input<boolean>;
+}
+
+export const moduleIdentityProvider: pulumi.dynamic.ResourceProvider<
+  ModuleIdentityInputs,
+  ModuleIdentityOutputs
+> = {
+  async check(_olds, news) {
+    const { inputs, failures } = checkModuleIdentityInputs(news as unknown as Record<string, unknown>);
+    return { inputs: inputs as unknown as ModuleIdentityInputs, failures };
+  },
+  async diff(_id, olds, news) {
+    return diffIdentity(olds, news);
+  },
+  async create(inputs) {
+    const { id, outs } = await createIdentity('module', inputs);
+    return { id, outs: outs as ModuleIdentityOutputs };
+  },
+  async read(id, props) {
+    return (await readIdentity(
+      'module',
+      id,
+      props as ModuleIdentityOutputs,
+    )) as pulumi.dynamic.ReadResult<ModuleIdentityOutputs>;
+  },
+  async update(_id, olds, news) {
+    const { outs } = await updateIdentity('module', olds, news);
+    return { outs: outs as ModuleIdentityOutputs };
+  },
+  async delete(_id, props) {
+    await deleteIdentity('module', props);
+  },
+};
+
+const SECRET_OUTPUTS = ['hubConnectionString', 'primaryKey', 'secondaryKey', 'moduleConnectionString'];
+
+export class ModuleIdentity extends pulumi.dynamic.Resource {
+  declare readonly deviceId: pulumi.Output<string>;
+  declare readonly moduleId: pulumi.Output<string>;
+  declare readonly authenticationType: pulumi.Output<string>;
+  declare readonly managedBy: pulumi.Output<string | null>;
+  /** Secret. */
+  declare readonly primaryKey: pulumi.Output<string | null>;
+  /** Secret. */
+  declare readonly secondaryKey: pulumi.Output<string | null>;
+  /** Secret: `HostName=…;DeviceId=…;ModuleId=…;SharedAccessKey=…` (or `x509=true`). */
+  declare readonly moduleConnectionString: pulumi.Output<string | null>;
+  declare readonly etag: pulumi.Output<string>;
+  declare readonly generationId: pulumi.Output<string>;
+
+  constructor(name: string, args: ModuleIdentityArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      ...connectionProps(args),
+      deviceId: args.deviceId,
+      moduleId: args.moduleId,
+      ...authenticationProps(args.authentication),
+      managedBy: args.managedBy,
+      adopt: args.adopt ?? false,
+      ...outputSlots([
+        'authenticationType',
+        'keysSupplied',
+        'moduleConnectionString',
+        'etag',
+        'generationId',
+      ]),
+    };
+    super(
+      moduleIdentityProvider,
+      name,
+      props,
+      withSecretOutputs(opts, SECRET_OUTPUTS),
+      'iothub',
+      'ModuleIdentity',
+    );
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The ModuleIdentity provider's methods, in-process against the real local hub; hub state checked
+ * through the official Registry.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { moduleIdentityProvider as provider } from '../../dynamic-providers';
+import { createHubClient } from '../../dynamic-providers/iothub-client';
+import type { ModuleIdentityInputs } from '../../lib/resource-identity-state';
+import type { LocalHub } from '../../local-hub/index';
+import { startTestHub } from '../support/local-hub-fixture';
+
+let hub: LocalHub;
+before(async () => {
+  hub = await startTestHub();
+});
+after(async () => {
+  await hub.close();
+});
+
+async function checked(config: Record<string, unknown>): Promise<ModuleIdentityInputs> {
+  const news = {
+    hubConnectionString: hub.serviceConnectionString(),
+    hubCaCertificate: hub.caCertificatePem,
+    ...config,
+  };
+  const result = await provider.check!({} as ModuleIdentityInputs, news as unknown as ModuleIdentityInputs);
+  assert.deepEqual(result.failures, []);
+  return result.inputs!;
+}
+
+function registry() {
+  return createHubClient(hub.serviceConnectionString('iothubowner'), { caCertificate: hub.caCertificatePem })
+    .registry;
+}
+
+async function hubModule(deviceId: string, moduleId: string): Promise<any> {
+  return (await registry().getModule(deviceId, moduleId)).responseBody;
+}
+
+describe('ModuleIdentity provider', () => {
+  test('create, read, update and delete; the module connection string has the documented shape', async () => {
+    await registry().create({ deviceId: 'mod-dev' } as any);
+    const inputs = await checked({ deviceId: 'mod-dev', moduleId: 'm1' });
+    const created = await provider.create(inputs);
+    assert.equal(created.id, 'mod-dev/m1');
+    const outs = created.outs!;
+    assert.match(
+      outs.moduleConnectionString!,
+      /^HostName=127\.0\.0\.1:\d+;DeviceId=mod-dev;ModuleId=m1;SharedAccessKey=[^;]+$/,
+    );
+    assert.equal(outs.moduleConnectionString, hub.deviceConnectionString('mod-dev', 'm1'));
+
+    const read = await provider.read!(created.id, outs);
+    assert.deepEqual(read.inputs, inputs);
+    assert.equal((await provider.diff!(created.id, read.props!, inputs)).changes, false);
+
+    const { outs: updated } = await provider.update!(created.id, outs, { ...inputs, managedBy: 'IotEdge' });
+    const module = await hubModule('mod-dev', 'm1');
+    assert.equal(module.managedBy, 'IotEdge');
+    assert.equal(module.authentication.symmetricKey.primaryKey, outs.primaryKey, 'update must keep the keys');
+    assert.equal(updated!.managedBy, 'IotEdge');
+
+    await provider.delete!(created.id, updated!);
+    assert.equal((await provider.read!(created.id, updated!)).id, undefined);
+    await provider.delete!(created.id, updated!);
+  });
+
+  test('a module whose device was deleted reads as gone', async () => {
+    await registry().create({ deviceId: 'mod-gone' } as any);
+    const { id, outs } = await provider.create(await checked({ deviceId: 'mod-gone', moduleId: 'm1' }));
+    await registry().delete('mod-gone');
+    assert.deepEqual(await provider.read!(id, outs!), {});
+  });
+
+  test('an existing module: the error names adopt; adopt keeps its keys', async () => {
+    await registry().create({ deviceId: 'mod-adopt' } as any);
+    const existing = (await registry().addModule({ deviceId: 'mod-adopt', moduleId: 'm1' } as any))
+      .responseBody as any;
+    const inputs = await checked({ deviceId: 'mod-adopt', moduleId: 'm1', managedBy: 'someone' });
+    await assert.rejects(
+      provider.create(inputs),
+      /ModuleIdentity "mod-adopt\/m1" already exists on hub .*adopt: true/,
+    );
+    const { outs } = await provider.create({ ...inputs, adopt: true });
+    assert.equal(outs!.primaryKey, existing.authentication.symmetricKey.primaryKey);
+    assert.equal((await hubModule('mod-adopt', 'm1')).managedBy, 'someone');
+  });
+
+  test('creating on a missing device fails naming the module and the hub message', async () => {
+    await assert.rejects(
+      provider.create(await checked({ deviceId: 'no-such-device', moduleId: 'm1' })),
+      (err: Error) => {
+        assert.match(
+          err.message,
+          /^ModuleIdentity "no-such-device\/m1" on hub 127\.0\.0\.1:\d+: create failed: .*HTTP 404/,
+        );
+        return true;
+      },
+    );
+  });
+});

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseHubArguments } from '../../local-hub/cli';
+import {
+  classifyDevicePublish,
+  decodePropertyBag,
+  parseClientId,
+  parseUsername,
+} from '../../local-hub/mqtt/iothub-topics';
+
+describe('IoT Hub MQTT naming rules', () => {
+  test('the property bag drops the trailing separator the device SDK appends', () => {
+    // What azure-iot-device-mqtt publishes for sendOutputEvent('telemetry', ...) with a content encoding.
+    const bag = decodePropertyBag('%24.ce=utf-8&%24.ct=application%2Fjson&%24.on=telemetry/');
+    assert.deepEqual(bag, { '$.ce': 'utf-8', '$.ct': 'application/json', '$.on': 'telemetry' });
+  });
+
+  test('client ids and user names', () => {
+    assert.deepEqual(parseClientId('d1/m1'), { deviceId: 'd1', moduleId: 'm1' });
+    assert.equal(parseClientId('d1//m1'), undefined);
+    assert.equal(parseClientId('a/b/c'), undefined);
+    const parsed = parseUsername('127.0.0.1:8443/d1/m1/?api-version=2021-04-12&DeviceClientType=x');
+    assert.equal(parsed?.host, '127.0.0.1:8443');
+    assert.equal(parsed?.clientId, 'd1/m1');
+    assert.equal(parseUsername('127.0.0.1:8443/d1/m1/'), undefined, 'api-version is required');
+  });
+
+  test('a device may publish only its own twin requests and events', () => {
+    const own = { deviceId: 'd1', moduleId: 'm1' };
+    assert.equal(classifyDevicePublish('$iothub/twin/GET/?$rid=1', own).kind, 'twin-get');
+    assert.equal(classifyDevicePublish('devices/d1/modules/m1/messages/events/', own).kind, 'telemetry');
+    assert.equal(classifyDevicePublish('devices/d2/modules/m1/messages/events/', own).kind, 'refused');
+  });
+});
+
+describe('npm run hub flags', () => {
+  test('valid flags become options', () => {
+    const options = parseHubArguments(['--port', '0', '--in-memory', '--throttle', 'S1', '--units', '2']);
+    assert.notEqual(options, 'help');
+    assert.deepEqual(options, { port: 0, inMemory: true, throttle: { tier: 'S1', units: 2 } });
+  });
+
+  test('every bad flag is reported at once, naming the valid values', () => {
+    assert.throws(
+      () => parseHubArguments(['--port', '70000', '--log-level', 'loud', '--in-memory', '--data-dir', 'x']),
+      (error: Error) => {
+        assert.match(error.message, /--port/);
+        assert.match(error.message, /valid levels: debug, info, warn, error, silent/);
+        assert.match(error.message, /--in-memory and --data-dir: choose one/);
+        return true;
+      },
+    );
+  });
+});

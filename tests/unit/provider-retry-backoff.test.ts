@@ -1,0 +1,126 @@
+/**
+ * The retry schedule for throttled/unavailable hub calls (lib/retry-backoff.ts) and the `withRetry`
+ * runner, fed errors made by the SDK's own status-to-error translation (RestApiClient.translateError).
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { RestApiClient } from 'azure-iothub/dist/common-http/rest_api_client';
+import fc from 'fast-check';
+import { withRetry } from '../../dynamic-providers/with-retry';
+import { DEFAULT_RETRY_POLICY, nextRetryDelay, type RetryPolicy } from '../../lib/retry-backoff';
+
+const policy = fc
+  .record({
+    baseMs: fc.integer({ min: 1, max: 5_000 }),
+    capMs: fc.integer({ min: 1, max: 60_000 }),
+    budgetMs: fc.integer({ min: 0, max: 600_000 }),
+  })
+  .filter((p) => p.baseMs <= p.capMs);
+
+describe('nextRetryDelay', () => {
+  test('never exceeds the cap nor the remaining budget, and is never negative', () => {
+    fc.assert(
+      fc.property(
+        policy,
+        fc.nat(80),
+        fc.nat(700_000),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (p, attempt, elapsed, random) => {
+          const delay = nextRetryDelay(p, attempt, elapsed, random);
+          if (elapsed >= p.budgetMs) {
+            assert.equal(delay, null);
+            return;
+          }
+          assert.notEqual(delay, null);
+          assert.ok(delay! >= 0);
+          assert.ok(delay! <= p.capMs);
+          assert.ok(delay! <= p.budgetMs - elapsed);
+        },
+      ),
+    );
+  });
+
+  test('is jittered within the upper half of the exponential ceiling', () => {
+    fc.assert(
+      fc.property(
+        policy,
+        fc.nat(20),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (p, attempt, random) => {
+          const roomy: RetryPolicy = { ...p, budgetMs: Number.MAX_SAFE_INTEGER };
+          const ceiling = Math.min(p.capMs, p.baseMs * 2 ** attempt);
+          const delay = nextRetryDelay(roomy, attempt, 0, random)!;
+          assert.ok(
+            delay >= Math.floor(ceiling / 2) && delay <= ceiling,
+            `${delay} outside [${ceiling / 2}, ${ceiling}]`,
+          );
+        },
+      ),
+    );
+  });
+
+  test('grows exponentially until the cap', () => {
+    const p = { ...DEFAULT_RETRY_POLICY, budgetMs: Number.MAX_SAFE_INTEGER };
+    const ceilings = [0, 1, 2, 3, 4, 5, 6].map((attempt) => nextRetryDelay(p, attempt, 0, 0.999_999)!);
+    assert.deepEqual(ceilings, [499, 999, 1999, 3999, 7999, 14_999, 14_999]);
+  });
+});
+
+/** What the SDK hands back for an HTTP error (fact sheet §1.4 legacy body). */
+function sdkError(status: number, code: string): Error {
+  const body = JSON.stringify({ Message: `ErrorCode:${code};test`, ExceptionMessage: '' });
+  return RestApiClient.translateError(body, { statusCode: status, headers: {} } as any) as Error;
+}
+
+describe('withRetry', () => {
+  const fast: RetryPolicy = { baseMs: 1, capMs: 2, budgetMs: 5_000 };
+
+  test('retries 429 and 503 until the call succeeds', async () => {
+    const failures = [sdkError(429, 'ThrottlingException'), sdkError(503, 'ServiceUnavailable')];
+    let calls = 0;
+    const result = await withRetry(async () => {
+      calls++;
+      const next = failures.shift();
+      if (next) throw next;
+      return 'done';
+    }, fast);
+    assert.equal(result, 'done');
+    assert.equal(calls, 3);
+  });
+
+  test('retries a reset connection', async () => {
+    let calls = 0;
+    const result = await withRetry(async () => {
+      if (calls++ === 0) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      return calls;
+    }, fast);
+    assert.equal(result, 2);
+  });
+
+  test('rethrows any other error at once', async () => {
+    let calls = 0;
+    await assert.rejects(
+      withRetry(async () => {
+        calls++;
+        throw sdkError(409, 'DeviceAlreadyExists');
+      }, fast),
+      (err: Error) => err.name === 'DeviceAlreadyExistsError',
+    );
+    assert.equal(calls, 1);
+  });
+
+  test('gives up with the last error when the budget is spent', async () => {
+    let calls = 0;
+    await assert.rejects(
+      withRetry(
+        async () => {
+          calls++;
+          throw sdkError(429, 'ThrottlingBacklogTimeout');
+        },
+        { baseMs: 1, capMs: 1, budgetMs: 0 },
+      ),
+      (err: Error) => err.name === 'ThrottlingError',
+    );
+    assert.equal(calls, 1);
+  });
+});
