@@ -13,12 +13,15 @@ export type StartStepName =
   | 'start-local-hub'
   | 'use-running-local-hub'
   | 'select-stack'
-  | 'pulumi-up';
+  | 'pulumi-up'
+  | 'run-module-runtimes';
 
 /** Probed before planning. */
 export interface StartFacts {
   /** Something accepts connections on the local hub's default address. */
   hubAnswering: boolean;
+  /** Run the declared modules' device runtimes after `up` (off with `--no-device`). */
+  runDevices: boolean;
 }
 
 export interface StartStep {
@@ -52,6 +55,11 @@ export const START_STEPS: readonly StartStep[] = [
   },
   { name: 'select-stack', description: `select the "${LOCAL_STACK}" stack, creating it on first run` },
   { name: 'pulumi-up', description: `pulumi up --yes --stack ${LOCAL_STACK}` },
+  {
+    name: 'run-module-runtimes',
+    description: 'run the device runtime for every declared module until Ctrl-C',
+    when: (facts) => facts.runDevices,
+  },
 ];
 
 export function planStart(facts: StartFacts): StartStep[] {

@@ -5,6 +5,7 @@
  *
  *   npm start                   # find the CLI, start the hub if needed, pulumi up --yes --stack local
  *   npm start -- --no-download  # never try to download the Pulumi CLI
+ *   npm start -- --no-device    # provision only; do not run the modules' device runtimes
  */
 
 import { spawn } from 'node:child_process';
@@ -16,9 +17,11 @@ import {
   DEFAULT_LOCAL_HUB_DATA_DIR,
   DEFAULT_LOCAL_HUB_HOST,
   DEFAULT_LOCAL_HUB_PORT,
+  LOCAL_HUB_CA_FILE,
 } from '../lib/local-hub-defaults';
 import { cliUnavailableMessage, findPulumiCli } from './pulumi-cli';
 import { ensurePassphraseFile, localBackendEnv, PASSPHRASE_FILE, STATE_DIR } from './pulumi-local-backend';
+import { parseModuleConnectionStrings, runModuleRuntimes } from './run-module-runtimes';
 import { LOCAL_STACK, planStart, type StartStepName } from './start-plan';
 
 const PROJECT_DIR = path.resolve(__dirname, '..');
@@ -109,15 +112,55 @@ const RUNNERS: Record<StartStepName, (ctx: StartContext) => Promise<void>> = {
     await mustRunCli(ctx, ['stack', 'init', LOCAL_STACK, '--secrets-provider', 'passphrase']);
   },
   'pulumi-up': (ctx) => mustRunCli(ctx, ['up', '--yes', '--stack', LOCAL_STACK]),
+  'run-module-runtimes': async (ctx) => {
+    const output = await runCli(
+      ctx,
+      ['stack', 'output', 'moduleConnectionStrings', '--show-secrets', '--json', '--stack', LOCAL_STACK],
+      true,
+    );
+    if (output.code !== 0) throw new Error('pulumi stack output moduleConnectionStrings failed');
+    const connectionStrings = parseModuleConnectionStrings(output.output);
+    if (Object.keys(connectionStrings).length === 0) {
+      say('   the stack declares no module with a SAS key: nothing to run');
+      return;
+    }
+    const caPath = path.join(PROJECT_DIR, DEFAULT_LOCAL_HUB_DATA_DIR, LOCAL_HUB_CA_FILE);
+    const set = await runModuleRuntimes(connectionStrings, fs.readFileSync(caPath, 'utf8'), say);
+    ctx.cleanups.push(() => set.stop());
+    say(
+      `   running ${[...set.runtimes.keys()].join(', ')}; change stacks/Pulumi.local.yaml and run npm start again`,
+    );
+    say('   press Ctrl-C to stop');
+    await untilSignal();
+  },
 };
+
+/** Resolves on the first SIGINT/SIGTERM, so cleanups (runtimes, then the hub) run before exit. */
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { 'no-download': { type: 'boolean', default: false } },
+    options: {
+      'no-download': { type: 'boolean', default: false },
+      'no-device': { type: 'boolean', default: false },
+    },
   });
   const ctx: StartContext = { allowDownload: !values['no-download'], cleanups: [] };
-  const facts = { hubAnswering: await isListening(DEFAULT_LOCAL_HUB_HOST, DEFAULT_LOCAL_HUB_PORT) };
+  const facts = {
+    hubAnswering: await isListening(DEFAULT_LOCAL_HUB_HOST, DEFAULT_LOCAL_HUB_PORT),
+    runDevices: !values['no-device'],
+  };
   let current = '';
   try {
     for (const step of planStart(facts)) {

@@ -19,20 +19,33 @@ const PINNED_VERSION = (require('pulumi/package.json') as { version: string }).v
 describe('npm start: the plan', () => {
   test('without a running hub: find the CLI first, then backend, start the hub, stack, up', () => {
     assert.deepEqual(
-      planStart({ hubAnswering: false }).map((s) => s.name),
-      ['find-pulumi-cli', 'prepare-local-backend', 'start-local-hub', 'select-stack', 'pulumi-up'],
+      planStart({ hubAnswering: false, runDevices: true }).map((s) => s.name),
+      [
+        'find-pulumi-cli',
+        'prepare-local-backend',
+        'start-local-hub',
+        'select-stack',
+        'pulumi-up',
+        'run-module-runtimes',
+      ],
     );
   });
 
   test('with a hub already answering on its port, that hub is used and none is started', () => {
-    const names = planStart({ hubAnswering: true }).map((s) => s.name);
+    const names = planStart({ hubAnswering: true, runDevices: true }).map((s) => s.name);
     assert.deepEqual(names, [
       'find-pulumi-cli',
       'prepare-local-backend',
       'use-running-local-hub',
       'select-stack',
       'pulumi-up',
+      'run-module-runtimes',
     ]);
+  });
+
+  test('with --no-device, provisioning ends after up', () => {
+    const names = planStart({ hubAnswering: false, runDevices: false }).map((s) => s.name);
+    assert.equal(names.at(-1), 'pulumi-up');
   });
 
   test('every step has a unique name and a description', () => {
