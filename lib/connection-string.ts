@@ -11,8 +11,12 @@ export class ConnectionStringError extends Error {
   }
 }
 
-/** Key names safe to print; anything else might be a misplaced secret (a key pasted without its name). */
-const KNOWN_KEYS = new Set([
+/**
+ * Key names safe to print; anything else might be a misplaced secret (a key pasted without its name).
+ * An array, not a Set: Pulumi's closure serializer turns a captured Set into an object without its
+ * internal slots, and dynamic providers capture this module.
+ */
+const KNOWN_KEYS: readonly string[] = [
   'HostName',
   'SharedAccessKeyName',
   'SharedAccessKey',
@@ -21,10 +25,10 @@ const KNOWN_KEYS = new Set([
   'ModuleId',
   'GatewayHostName',
   'x509',
-]);
+];
 
 function printableKey(key: string): string {
-  return KNOWN_KEYS.has(key) ? `"${key}"` : 'an unrecognised key';
+  return KNOWN_KEYS.includes(key) ? `"${key}"` : 'an unrecognised key';
 }
 
 /** Splits `K=V;K=V`; a value may contain `=` (base64 padding), empty segments (a trailing `;`) are ignored. */
@@ -57,7 +61,7 @@ export function parseConnectionString(s: string): Record<string, string> {
 function required(fields: Record<string, string>, key: string, kind: string): string {
   const value = fields[key];
   if (value === undefined || value === '') {
-    const known = Object.keys(fields).filter((k) => KNOWN_KEYS.has(k));
+    const known = Object.keys(fields).filter((k) => KNOWN_KEYS.includes(k));
     const unknown = Object.keys(fields).length - known.length;
     const present = [...known, ...(unknown > 0 ? [`${unknown} unrecognised`] : [])].join(', ') || 'none';
     throw new ConnectionStringError(

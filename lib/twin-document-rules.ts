@@ -24,8 +24,11 @@ const SECTION_LIMIT: Record<TwinSection, number> = {
   reported: TWIN_LIMITS.reportedBytes,
 };
 
-/** Read-only members the hub adds at a section's root; excluded from the size (§5). */
-const READ_ONLY_ROOT_KEYS = new Set(['$metadata', '$version', '$etag']);
+/**
+ * Read-only members the hub adds at a section's root; excluded from the size (§5). An array, not a
+ * Set: captured Sets do not survive Pulumi's closure serialization (providers capture this module).
+ */
+const READ_ONLY_ROOT_KEYS: readonly string[] = ['$metadata', '$version', '$etag'];
 
 /** Unicode general category Cc = C0 (U+0000–U+001F), DEL and C1 (U+0080–U+009F). */
 const CONTROL_CHAR = /\p{Cc}/u;
@@ -60,7 +63,7 @@ export function twinValueSize(value: unknown): number {
 export function twinDocumentSize(doc: JsonObject): number {
   let size = 0;
   for (const [k, v] of Object.entries(doc)) {
-    if (!READ_ONLY_ROOT_KEYS.has(k)) size += twinStringSize(k) + twinValueSize(v);
+    if (!READ_ONLY_ROOT_KEYS.includes(k)) size += twinStringSize(k) + twinValueSize(v);
   }
   return size;
 }
