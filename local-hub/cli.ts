@@ -195,6 +195,11 @@ function listSetting(value: unknown, flag: string, problems: string[]): string[]
 }
 
 /** The banner; `listening on <hostName>` is what tests/support/local-hub-fixture.ts reads. */
+function isWellKnownKey(policyName: string, connectionString: string): boolean {
+  const wellKnown = WELL_KNOWN_POLICIES.find((policy) => policy.keyName === policyName);
+  return wellKnown !== undefined && connectionString.endsWith(`;SharedAccessKey=${wellKnown.primaryKey}`);
+}
+
 export function describeHub(hub: LocalHub): string {
   const lines = [
     `Local IoT hub listening on ${hub.hostName} (HTTPS and MQTTS on one port)`,
@@ -203,7 +208,12 @@ export function describeHub(hub: LocalHub): string {
       ? `  CA certificate: ${hub.caCertificatePath}  (trust it: NODE_EXTRA_CA_CERTS=${hub.caCertificatePath} or the SDKs' ca option)`
       : `  CA certificate (in memory; trust this PEM):\n${hub.caCertificatePem.trim()}`,
     '  Service connection strings (well-known local keys, valid only against this hub):',
-    ...Object.entries(hub.connectionStrings).map(([policy, cs]) => `    ${policy}: ${cs}`),
+    ...Object.entries(hub.connectionStrings).map(([policy, cs]) =>
+      // A key set with --policy-key / --config is the user's own secret: never print it.
+      isWellKnownKey(policy, cs)
+        ? `    ${policy}: ${cs}`
+        : `    ${policy}: key overridden (not printed); HostName=${hub.hostName};SharedAccessKeyName=${policy};SharedAccessKey=<your key>`,
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseHubArguments } from '../../local-hub/cli';
+import { describeHub, parseHubArguments } from '../../local-hub/cli';
+import type { LocalHub } from '../../local-hub/index';
 import {
   classifyDevicePublish,
   decodePropertyBag,
@@ -50,5 +51,29 @@ describe('npm run hub flags', () => {
         return true;
       },
     );
+  });
+});
+
+describe('npm run hub banner', () => {
+  test('prints well-known keys but never a key the user supplied', () => {
+    const ownKey = 'c2VjcmV0LWtleS1zZWNyZXQta2V5LXNlY3JldC1rZXk=';
+    const hub = {
+      hostName: '127.0.0.1:1',
+      dataDir: null,
+      caCertificatePath: '/tmp/ca.pem',
+      caCertificatePem: '',
+      connectionStrings: {
+        iothubowner:
+          'HostName=127.0.0.1:1;SharedAccessKeyName=iothubowner;SharedAccessKey=Z/8R0s68EK9jUlDvChmz7lSNMT4T5Qfr315FT1BoWZQ=',
+        service: `HostName=127.0.0.1:1;SharedAccessKeyName=service;SharedAccessKey=${ownKey}`,
+      },
+    } as unknown as LocalHub;
+    const banner = describeHub(hub);
+    assert.match(
+      banner,
+      /iothubowner: HostName=127\.0\.0\.1:1;SharedAccessKeyName=iothubowner;SharedAccessKey=Z\//,
+    );
+    assert.match(banner, /service: key overridden \(not printed\)/);
+    assert.ok(!banner.includes(ownKey));
   });
 });
