@@ -55,40 +55,58 @@ export function getTwin(ctx: StoreContext, deviceId: string, moduleId: string | 
   return render(ctx, rows, rows.own.twin);
 }
 
-export function patchTwin(
-  ctx: StoreContext,
-  deviceId: string,
-  moduleId: string | null,
-  body: unknown,
-  ifMatch: string,
-): ServiceTwin {
-  const write = unwrap(parseTwinPatch(body));
-  const rows = loadRows(ctx, deviceId, moduleId);
-  checkEtag(twinEtag(rows.own.twin.etagCounter), ifMatch, 'twin');
-  if (!write.tags && !write.desired) return render(ctx, rows, rows.own.twin);
-  const next = patchServiceTwin(rows.own.twin, write, ctx.now());
-  store(ctx, rows, next);
-  // Tag-only changes are invisible to devices: no notification (fact sheet §3.3).
-  if (write.desired) queueDesired(ctx, deviceId, moduleId, write.desired, next.desired.version);
-  return render(ctx, rows, next);
+/** The next twin a write produces, and the desired patch the device is told about (if any). */
+interface TwinChange {
+  twin: StoredTwin;
+  desired: JsonObject | undefined;
 }
 
-export function replaceTwin(
+/**
+ * The write path shared by PATCH and PUT: If-Match is checked against the current twin before anything
+ * is written (fact sheet §1.2); `change` returns `undefined` when the body changes nothing.
+ */
+function writeTwin(
+  ctx: StoreContext,
+  deviceId: string,
+  moduleId: string | null,
+  ifMatch: string,
+  change: (current: StoredTwin) => TwinChange | undefined,
+): ServiceTwin {
+  const rows = loadRows(ctx, deviceId, moduleId);
+  checkEtag(twinEtag(rows.own.twin.etagCounter), ifMatch, 'twin');
+  const next = change(rows.own.twin);
+  if (!next) return render(ctx, rows, rows.own.twin);
+  store(ctx, rows, next.twin);
+  if (next.desired) queueDesired(ctx, deviceId, moduleId, next.desired, next.twin.desired.version);
+  return render(ctx, rows, next.twin);
+}
+
+/** PATCH and PUT of a service twin: parse `body`, check If-Match, write, return the rendered twin. */
+type ServiceTwinWrite = (
   ctx: StoreContext,
   deviceId: string,
   moduleId: string | null,
   body: unknown,
   ifMatch: string,
-): ServiceTwin {
+) => ServiceTwin;
+
+export const patchTwin: ServiceTwinWrite = (ctx, deviceId, moduleId, body, ifMatch) => {
+  const write = unwrap(parseTwinPatch(body));
+  return writeTwin(ctx, deviceId, moduleId, ifMatch, (current) => {
+    if (!write.tags && !write.desired) return undefined;
+    // Tag-only changes are invisible to devices: no notification (fact sheet §3.3).
+    return { twin: patchServiceTwin(current, write, ctx.now()), desired: write.desired };
+  });
+};
+
+export const replaceTwin: ServiceTwinWrite = (ctx, deviceId, moduleId, body, ifMatch) => {
   const write = unwrap(parseTwinReplace(body));
-  const rows = loadRows(ctx, deviceId, moduleId);
-  checkEtag(twinEtag(rows.own.twin.etagCounter), ifMatch, 'twin');
-  const next = replaceServiceTwin(rows.own.twin, write, ctx.now());
-  store(ctx, rows, next);
   // A replace reaches the device as the whole new desired document (fact sheet §3.3 [S2]).
-  queueDesired(ctx, deviceId, moduleId, write.desired, next.desired.version);
-  return render(ctx, rows, next);
-}
+  return writeTwin(ctx, deviceId, moduleId, ifMatch, (current) => ({
+    twin: replaceServiceTwin(current, write, ctx.now()),
+    desired: write.desired,
+  }));
+};
 
 function queueDesired(
   ctx: StoreContext,

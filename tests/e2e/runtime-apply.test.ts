@@ -12,25 +12,12 @@ import { createHubClient, type HubClient } from '../../dynamic-providers/iothub-
 import { evaluateAcks } from '../../lib/pnp-ack';
 import type { LocalHub } from '../../local-hub/index';
 import { startTestHub } from '../support/local-hub-fixture';
+import { waitFor } from '../support/runtime-wait';
 
 const DEVICE = 'runtime-device';
 
 let hub: LocalHub;
 let service: HubClient;
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function addModule(moduleId: string): Promise<void> {
   await service.registry.addModule({ deviceId: DEVICE, moduleId } as Parameters<

@@ -12,16 +12,9 @@ import { test } from 'node:test';
 import { createHubClient } from '../../dynamic-providers/iothub-client';
 import { parseDeviceConnectionString } from '../../lib/connection-string';
 import { startTestHub } from '../support/local-hub-fixture';
+import { waitFor } from '../support/runtime-wait';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
-
-async function waitFor(what: string, probe: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 test('the CLI applies a patch, logs it in one line, redacts its key and exits 0 on SIGTERM', async (t) => {
   const hub = await startTestHub();
@@ -53,7 +46,7 @@ test('the CLI applies a patch, logs it in one line, redacts its key and exits 0 
     output += chunk.toString('utf8');
   });
 
-  await waitFor('the first full GET', () => output.includes('(full document) received'));
+  await waitFor('the first full GET', () => output.includes('(full document) received') || undefined);
   const result = await service.registry.updateModuleTwin(
     'cli-device',
     'cli-module',
@@ -63,7 +56,7 @@ test('the CLI applies a patch, logs it in one line, redacts its key and exits 0 
   const version = (result.responseBody as unknown as { properties: { desired: { $version: number } } })
     .properties.desired.$version;
   const line = `Twin desired properties patch received: version ${version}, telemetryInterval=30 (applied)`;
-  await waitFor('the patch log line', () => output.includes(line));
+  await waitFor('the patch log line', () => output.includes(line) || undefined);
 
   child.kill('SIGTERM');
   const [code, signal] = await exited;

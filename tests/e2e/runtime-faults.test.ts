@@ -15,25 +15,14 @@ import { createHubClient, type HubClient } from '../../dynamic-providers/iothub-
 import { buildDeviceConnectionString } from '../../lib/connection-string';
 import { wellKnownServiceConnectionString } from '../../lib/local-hub-defaults';
 import { type HubProcess, spawnHubProcess } from '../support/local-hub-fixture';
+import { waitFor } from '../support/runtime-wait';
 
 const DEVICE = 'fault-device';
 const MODULE = 'fault-module';
 const UPDATES = 50;
 const KILL_BEFORE = new Set([15, 35]);
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 60_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** Waits span hub restarts, so they get twice the default patience. */
+const WAIT_MS = 60_000;
 
 function serviceFor(hub: HubProcess): HubClient {
   return createHubClient(wellKnownServiceConnectionString(undefined, hub.hostName), {
@@ -88,7 +77,7 @@ test('50 updates across two hub kill -9 restarts end at the last version, in ord
   const connections: ConnectedEvent[] = [];
   runtime.on('applied', (event) => applied.push(event));
   runtime.on('connected', (event) => connections.push(event));
-  await waitFor('the first connection', () => (runtime.current.connected ? true : undefined));
+  await waitFor('the first connection', () => (runtime.current.connected ? true : undefined), WAIT_MS);
 
   let lastVersion = 0;
   let kills = 0;
@@ -97,8 +86,10 @@ test('50 updates across two hub kill -9 restarts end at the last version, in ord
       // Each kill must hit a live connection: wait until the runtime is back from the previous one
       // (the updates written meanwhile reached a runtime that was still reconnecting).
       const wanted = ++kills;
-      await waitFor(`connection #${wanted}`, () =>
-        runtime.current.connected && connections.length >= wanted ? true : undefined,
+      await waitFor(
+        `connection #${wanted}`,
+        () => (runtime.current.connected && connections.length >= wanted ? true : undefined),
+        WAIT_MS,
       );
       hub = await killAndRestart(hub, dataDir);
       service = serviceFor(hub);
@@ -113,13 +104,17 @@ test('50 updates across two hub kill -9 restarts end at the last version, in ord
       .properties.desired.$version;
   }
 
-  const ack = await waitFor(`the ack of version ${lastVersion}`, async () => {
-    const twin = await service.registry.getModuleTwin(DEVICE, MODULE);
-    const reported = (twin.responseBody as unknown as { properties: { reported: Record<string, unknown> } })
-      .properties.reported;
-    const current = reported['telemetryInterval'] as { av: number } | undefined;
-    return current && current.av >= lastVersion ? current : undefined;
-  });
+  const ack = await waitFor(
+    `the ack of version ${lastVersion}`,
+    async () => {
+      const twin = await service.registry.getModuleTwin(DEVICE, MODULE);
+      const reported = (twin.responseBody as unknown as { properties: { reported: Record<string, unknown> } })
+        .properties.reported;
+      const current = reported['telemetryInterval'] as { av: number } | undefined;
+      return current && current.av >= lastVersion ? current : undefined;
+    },
+    WAIT_MS,
+  );
   assert.deepEqual(ack, { value: 100 + UPDATES, ac: 200, av: lastVersion });
   assert.equal(runtime.current.version, lastVersion);
   assert.equal(runtime.telemetryIntervalSeconds, 100 + UPDATES);

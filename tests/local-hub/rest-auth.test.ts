@@ -1,126 +1,19 @@
 import assert from 'node:assert/strict';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { type HubRight, type PolicyDefinition, WELL_KNOWN_POLICIES } from '../../lib/local-hub-defaults';
 import { createSasToken, encodeUriComponentStrict } from '../../lib/sas-token';
-import { createHubLogger } from '../../local-hub/hub-logger';
-import { createRestHandler } from '../../local-hub/rest/rest-handler';
-import { type HubState, openHubState } from '../../local-hub/store';
-
-// --- a real HTTP server on 127.0.0.1:0 running the handler, and a signed client -------------------
-
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-  json: any;
-}
-
-const owner = WELL_KNOWN_POLICIES.find((p) => p.keyName === 'iothubowner')!;
-
-class RestFixture {
-  state!: HubState;
-  server!: http.Server;
-  host = '';
-  logLines: string[] = [];
-  private agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-
-  async start(): Promise<void> {
-    this.state = openHubState({ inMemory: true });
-    const logger = createHubLogger({ level: 'debug', write: (line) => this.logLines.push(line) });
-    const handler = createRestHandler({
-      state: this.state,
-      policies: WELL_KNOWN_POLICIES,
-      isOwnHostName: (h) => h.toLowerCase() === this.host.toLowerCase(),
-      logger,
-    });
-    this.server = http.createServer(handler);
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.host = `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    this.agent.destroy();
-    await new Promise((resolve) => this.server.close(resolve));
-    this.state.close();
-  }
-
-  token(policy: PolicyDefinition = owner): string {
-    return createSasToken({
-      sr: this.host,
-      base64Key: policy.primaryKey,
-      expiresAt: Math.floor(Date.now() / 1000) + 3600,
-      keyName: policy.keyName,
-    });
-  }
-
-  call(
-    method: string,
-    path: string,
-    o: {
-      body?: unknown;
-      headers?: Record<string, string>;
-      apiVersion?: string | null;
-      authorization?: string | null;
-    } = {},
-  ): Promise<Reply> {
-    const version = o.apiVersion === undefined ? '2021-04-12' : o.apiVersion;
-    const target = version === null ? path : `${path}${path.includes('?') ? '&' : '?'}api-version=${version}`;
-    const text = o.body === undefined ? undefined : JSON.stringify(o.body);
-    const headers: Record<string, string> = { ...o.headers };
-    const authorization = o.authorization === undefined ? this.token() : o.authorization;
-    if (authorization !== null) headers['authorization'] = authorization;
-    if (text !== undefined) headers['content-type'] = 'application/json; charset=utf-8';
-    const [host, port] = this.host.split(':');
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        { host, port: Number(port), method, path: target, headers, agent: this.agent },
-        (res) => {
-          let data = '';
-          res.setEncoding('utf8');
-          res.on('data', (c) => {
-            data += c;
-          });
-          res.on('end', () => {
-            const isJson = (res.headers['content-type'] ?? '').includes('application/json');
-            resolve({
-              status: res.statusCode!,
-              headers: res.headers,
-              text: data,
-              json: isJson ? JSON.parse(data) : undefined,
-            });
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(text);
-    });
-  }
-}
-
-/** The legacy error shape the Node SDK parses (fact sheet §1.4). */
-function assertLegacyError(r: Reply, status: number, code: string, ...fragments: string[]): void {
-  assert.equal(r.status, status, r.text);
-  assert.equal(r.headers['content-type'], 'application/json; charset=utf-8');
-  assert.equal(r.headers['iothub-errorcode'], code);
-  const parts = r.json.Message.split(';');
-  assert.equal(parts.length, 2, 'exactly one ; (the SDK splits on it)');
-  assert.equal(parts[0], `ErrorCode:${code}`);
-  for (const f of fragments) assert.ok(parts[1].includes(f), `"${parts[1]}" should mention ${f}`);
-  assert.match(
-    r.json.ExceptionMessage,
-    /^Tracking ID:[0-9a-f]{32}-G:0-TimeStamp:\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d$/,
-  );
-}
-
-const policy = (name: string) => WELL_KNOWN_POLICIES.find((p) => p.keyName === name)!;
+import {
+  assertLegacyError,
+  policyNamed as policy,
+  type RestReply,
+  RestTestServer,
+} from '../support/rest-test-server';
 
 /** Each operation class with the rights that allow it (brief; IoT Hub permissions [S5]). */
 const OPERATIONS: {
   name: string;
   allowedBy: HubRight[];
-  run: (hub: RestFixture, p: PolicyDefinition) => Promise<Reply>;
+  run: (hub: RestTestServer, p: PolicyDefinition) => Promise<RestReply>;
 }[] = [
   {
     name: 'identity read',
@@ -183,10 +76,10 @@ const OPERATIONS: {
   },
 ];
 
-const GENERIC_401 = (r: Reply) => r.json.Message.split(';')[1];
+const GENERIC_401 = (r: RestReply) => r.json.Message.split(';')[1];
 
 describe('service API authorization', () => {
-  const hub = new RestFixture();
+  const hub = new RestTestServer();
   before(async () => {
     await hub.start();
     hub.state.createDevice('seed', {});

@@ -1,37 +1,12 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { IdentityRevoked } from '../../local-hub/hub-state';
-import { type HubState, openHubState } from '../../local-hub/store';
+import { STORE_MODES, throwsHub, withStore } from '../support/store-fixture';
 
-const MODES = ['memory', 'sqlite'] as const;
-
-function withState(mode: (typeof MODES)[number], fn: (state: HubState) => void): void {
-  const dir = mode === 'sqlite' ? fs.mkdtempSync(path.join(os.tmpdir(), 'hub-bulk-')) : undefined;
-  const state = dir ? openHubState({ dataDir: dir }) : openHubState({ inMemory: true });
-  try {
-    fn(state);
-  } finally {
-    state.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function throwsHub(fn: () => unknown, status: number, code: string, ...fragments: string[]): void {
-  assert.throws(fn, (err: any) => {
-    assert.equal(err.status, status, err.message);
-    assert.equal(err.code, code);
-    for (const f of fragments) assert.ok(err.message.includes(f), `"${err.message}" should mention ${f}`);
-    return true;
-  });
-}
-
-for (const mode of MODES) {
+for (const mode of STORE_MODES) {
   describe(`bulk registry operations (${mode})`, () => {
     test('create many at once, importMode case-insensitive, twin content applied', () => {
-      withState(mode, (state) => {
+      withStore(mode, (state) => {
         const result = state.bulk([
           { id: 'b1', importMode: 'create' },
           { id: 'b2', importMode: 'CREATE', status: 'disabled' },
@@ -52,7 +27,7 @@ for (const mode of MODES) {
     });
 
     test('per-entry failures are reported and roll back only that entry', () => {
-      withState(mode, (state) => {
+      withStore(mode, (state) => {
         const existing = state.createDevice('old', {});
         const result = state.bulk([
           { id: 'new1', importMode: 'create' },
@@ -79,7 +54,7 @@ for (const mode of MODES) {
     });
 
     test('update and delete honour etag / eTag in the IfMatchETag modes', () => {
-      withState(mode, (state) => {
+      withStore(mode, (state) => {
         const revoked: IdentityRevoked[] = [];
         state.onIdentityRevoked((e) => revoked.push(e));
         const a = state.createDevice('a', {});
@@ -108,7 +83,7 @@ for (const mode of MODES) {
     });
 
     test('a malformed request as a whole is 400 and writes nothing', () => {
-      withState(mode, (state) => {
+      withStore(mode, (state) => {
         throwsHub(() => state.bulk({}), 400, 'ArgumentInvalid', 'array');
         throwsHub(() => state.bulk([]), 400, 'ArgumentInvalid', '1 to 100');
         const many = Array.from({ length: 101 }, (_, i) => ({ id: `x${i}`, importMode: 'create' }));
@@ -132,7 +107,7 @@ for (const mode of MODES) {
 
   describe(`twin queries (${mode})`, () => {
     test('SELECT * FROM devices / devices.modules with WHERE, paged with a continuation token', () => {
-      withState(mode, (state) => {
+      withStore(mode, (state) => {
         for (const id of ['q1', 'q2', 'q3']) state.createDevice(id, {});
         state.createModule('q1', 'm1', {});
         state.patchTwin('q1', null, { tags: { site: 'north', n: 5 } }, '*');

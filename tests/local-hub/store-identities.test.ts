@@ -1,48 +1,32 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { IdentityRevoked } from '../../local-hub/hub-state';
-import { type HubState, NEVER_SET_TIME, openHubState } from '../../local-hub/store';
-
-const MODES = ['memory', 'sqlite'] as const;
-
-function open(mode: (typeof MODES)[number]): { state: HubState; done: () => void } {
-  if (mode === 'memory') {
-    const state = openHubState({ inMemory: true });
-    return { state, done: () => state.close() };
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-store-'));
-  const state = openHubState({ dataDir: dir });
-  return {
-    state,
-    done: () => {
-      state.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Asserts a HubError with this status and code, whose message mentions every fragment. */
-function throwsHub(fn: () => unknown, status: number, code: string, ...fragments: string[]): void {
-  assert.throws(fn, (err: any) => {
-    assert.equal(err.status, status, `status of ${err.message}`);
-    assert.equal(err.code, code);
-    for (const f of fragments) assert.ok(err.message.includes(f), `"${err.message}" should mention ${f}`);
-    return true;
-  });
-}
+import { type DeviceIdentity, type HubState, NEVER_SET_TIME } from '../../local-hub/store';
+import { STORE_MODES, throwsHub, withStore } from '../support/store-fixture';
 
 const KEY_32 = Buffer.alloc(32, 7).toString('base64');
 const KEY_8 = Buffer.alloc(8, 1).toString('base64');
 const decodedEtag = (etag: string) => Buffer.from(etag, 'base64').toString('ascii');
 
-for (const mode of MODES) {
+const statistics = (total: number, enabled: number, disabled: number) => ({
+  totalDeviceCount: total,
+  enabledDeviceCount: enabled,
+  disabledDeviceCount: disabled,
+});
+
+/** Device d1 with module m1, and every revocation the store announces from then on. */
+function deviceWithModule(state: HubState): { d: DeviceIdentity; events: IdentityRevoked[] } {
+  const events: IdentityRevoked[] = [];
+  state.onIdentityRevoked((e) => events.push(e));
+  const d = state.createDevice('d1', {});
+  state.createModule('d1', 'm1', {});
+  return { d, events };
+}
+
+for (const mode of STORE_MODES) {
   describe(`identity store (${mode})`, () => {
     test('create mints 32-byte keys for absent, empty and {} symmetric keys, with hub-shaped fields', () => {
-      const { state, done } = open(mode);
-      try {
+      withStore(mode, (state) => {
         const bodies = [
           {},
           { authentication: { type: 'sas', symmetricKey: { primaryKey: '', secondaryKey: '' } } },
@@ -70,28 +54,22 @@ for (const mode of MODES) {
           assert.deepEqual(d.capabilities, { iotEdge: false });
           assert.deepEqual(d.parentScopes, []);
         }
-      } finally {
-        done();
-      }
+      });
     });
 
     test('create keeps supplied keys and refuses an existing id with 409', () => {
-      const { state, done } = open(mode);
-      try {
+      withStore(mode, (state) => {
         const body = {
           deviceId: 'd1',
           authentication: { symmetricKey: { primaryKey: KEY_32, secondaryKey: KEY_32 } },
         };
         assert.equal(state.createDevice('d1', body).authentication.symmetricKey.primaryKey, KEY_32);
         throwsHub(() => state.createDevice('d1', {}), 409, 'DeviceAlreadyExists', 'd1');
-      } finally {
-        done();
-      }
+      });
     });
 
     test('invalid bodies are 400 ArgumentInvalid naming every path, never echoing keys, writing nothing', () => {
-      const { state, done } = open(mode);
-      try {
+      withStore(mode, (state) => {
         const body = {
           deviceId: 'other',
           status: 'paused',
@@ -128,14 +106,11 @@ for (const mode of MODES) {
           'x509Thumbprint.primaryThumbprint',
         );
         assert.deepEqual(state.listDevices(), []);
-      } finally {
-        done();
-      }
+      });
     });
 
     test('thumbprints: colons stripped, case-insensitive, SHA-1 or SHA-256; no keys for selfSigned', () => {
-      const { state, done } = open(mode);
-      try {
+      withStore(mode, (state) => {
         const sha1 = `${'ab:'.repeat(19)}ab`;
         const sha256 = 'C'.repeat(64);
         const d = state.createDevice('x1', {
@@ -145,14 +120,11 @@ for (const mode of MODES) {
         assert.equal(d.authentication.x509Thumbprint.primaryThumbprint, 'AB'.repeat(20));
         assert.equal(d.authentication.x509Thumbprint.secondaryThumbprint, sha256);
         assert.deepEqual(d.authentication.symmetricKey, { primaryKey: null, secondaryKey: null });
-      } finally {
-        done();
-      }
+      });
     });
 
     test('update: 404 on a missing id, 412 on a stale etag, * matches; full replace keeps generationId', () => {
-      const { state, done } = open(mode);
-      try {
+      withStore(mode, (state) => {
         throwsHub(() => state.updateDevice('nope', {}, '*'), 404, 'DeviceNotFound');
         const created = state.createDevice('d1', { statusReason: 'first' });
         throwsHub(() => state.updateDevice('d1', {}, 'c3RhbGU='), 412, 'PreconditionFailed');
@@ -167,18 +139,12 @@ for (const mode of MODES) {
           state.updateDevice('d1', { authentication: { symmetricKey: keys } }, '*').status,
           'enabled',
         );
-      } finally {
-        done();
-      }
+      });
     });
 
     test('update without keys mints new ones and revokes; disabling revokes the device and its modules', () => {
-      const { state, done } = open(mode);
-      try {
-        const events: IdentityRevoked[] = [];
-        state.onIdentityRevoked((e) => events.push(e));
-        const d = state.createDevice('d1', {});
-        state.createModule('d1', 'm1', {});
+      withStore(mode, (state) => {
+        const { d, events } = deviceWithModule(state);
         const same = state.updateDevice('d1', { authentication: d.authentication }, '*');
         assert.deepEqual(events, [], 'same credentials: nothing to revoke');
         const minted = state.updateDevice('d1', {}, '*');
@@ -203,14 +169,11 @@ for (const mode of MODES) {
           'disabled',
           'a module inherits its device status',
         );
-      } finally {
-        done();
-      }
+      });
     });
 
     test('modules: 404 DeviceNotFound without the device, 409 on duplicates, 404 ModuleNotFound on update', () => {
-      const { state, done } = open(mode);
-      try {
+      withStore(mode, (state) => {
         throwsHub(() => state.createModule('d1', 'm1', {}), 404, 'DeviceNotFound');
         state.createDevice('d1', {});
         const m = state.createModule('d1', 'm1', { managedBy: 'IotEdge' });
@@ -224,18 +187,12 @@ for (const mode of MODES) {
           ['m1'],
         );
         throwsHub(() => state.listModules('nope'), 404, 'DeviceNotFound');
-      } finally {
-        done();
-      }
+      });
     });
 
     test('delete: stale etag is 412 and deletes nothing; a device takes its modules and twins along', () => {
-      const { state, done } = open(mode);
-      try {
-        const events: IdentityRevoked[] = [];
-        state.onIdentityRevoked((e) => events.push(e));
-        const d = state.createDevice('d1', {});
-        state.createModule('d1', 'm1', {});
+      withStore(mode, (state) => {
+        const { d, events } = deviceWithModule(state);
         state.createDevice('d2', {});
         throwsHub(() => state.deleteDevice('d1', 'c3RhbGU='), 412, 'PreconditionFailed');
         assert.equal(state.getModule('d1', 'm1').moduleId, 'm1');
@@ -252,38 +209,24 @@ for (const mode of MODES) {
         const again = state.createDevice('d1', {});
         assert.notEqual(again.etag, d.etag);
         assert.equal(state.getTwin('d1', null).etag, 'AAAAAAAAAAE=');
-        assert.deepEqual(state.statistics(), {
-          totalDeviceCount: 2,
-          enabledDeviceCount: 2,
-          disabledDeviceCount: 0,
-        });
-      } finally {
-        done();
-      }
+        assert.deepEqual(state.statistics(), statistics(2, 2, 0));
+      });
     });
 
     test('edge devices get their own scope; statistics count enabled and disabled devices only', () => {
-      const { state, done } = open(mode);
-      try {
+      withStore(mode, (state) => {
         const edge = state.createDevice('edge1', { capabilities: { iotEdge: true } });
         assert.equal(edge.deviceScope, `ms-azure-iot-edge://edge1-${edge.generationId}`);
         const leaf = state.createDevice('leaf', { deviceScope: edge.deviceScope, status: 'Disabled' });
         assert.equal(leaf.status, 'disabled');
         assert.deepEqual(leaf.parentScopes, [edge.deviceScope]);
         state.createModule('edge1', 'm', {});
-        assert.deepEqual(state.statistics(), {
-          totalDeviceCount: 2,
-          enabledDeviceCount: 1,
-          disabledDeviceCount: 1,
-        });
-      } finally {
-        done();
-      }
+        assert.deepEqual(state.statistics(), statistics(2, 1, 1));
+      });
     });
 
     test('connection state, activity and recent messages are visible through GET', () => {
-      const { state, done } = open(mode);
-      try {
+      withStore(mode, (state) => {
         state.createDevice('d1', {});
         state.createModule('d1', 'm1', {});
         state.setConnectionState('d1', 'm1', true);
@@ -308,9 +251,7 @@ for (const mode of MODES) {
         assert.equal(recent.length, 50);
         assert.equal(recent[0]!.body.toString(), '10');
         assert.equal(recent[49]!.body.toString(), '59');
-      } finally {
-        done();
-      }
+      });
     });
   });
 }

@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { createHubLogger, type HubLogger } from '../../local-hub/hub-logger';
+import { createHubLogger } from '../../local-hub/hub-logger';
 import type { DesiredChange } from '../../local-hub/hub-state';
-import { type HubState, openHubState } from '../../local-hub/store';
-
-const MODES = ['memory', 'sqlite'] as const;
+import type { HubState } from '../../local-hub/store';
+import { STORE_MODES, throwsHub, withStore } from '../support/store-fixture';
 
 /** A clock the test advances by hand, so `$lastUpdated` values can be asserted exactly. */
 function manualClock(start = Date.parse('2030-01-01T00:00:00.000Z')) {
@@ -19,33 +15,13 @@ function manualClock(start = Date.parse('2030-01-01T00:00:00.000Z')) {
   return { now: () => new Date(t), tick };
 }
 
-function open(
-  mode: (typeof MODES)[number],
-  now: () => Date,
-  logger: HubLogger,
-): { state: HubState; done: () => void } {
-  if (mode === 'memory') {
-    const state = openHubState({ inMemory: true, now, logger });
-    return { state, done: () => state.close() };
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-twins-'));
-  const state = openHubState({ dataDir: dir, now, logger });
-  return {
-    state,
-    done: () => {
-      state.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function throwsHub(fn: () => unknown, status: number, code: string, ...fragments: string[]): void {
-  assert.throws(fn, (err: any) => {
-    assert.equal(err.status, status, err.message);
-    assert.equal(err.code, code);
-    for (const f of fragments) assert.ok(err.message.includes(f), `"${err.message}" should mention ${f}`);
-    return true;
-  });
+interface TwinSetup {
+  state: HubState;
+  clock: ReturnType<typeof manualClock>;
+  /** `$lastUpdated` of the fresh twins. */
+  created: string;
+  changes: DesiredChange[];
+  logLines: string[];
 }
 
 function nested(depth: number): Record<string, unknown> {
@@ -54,24 +30,29 @@ function nested(depth: number): Record<string, unknown> {
   return doc;
 }
 
-for (const mode of MODES) {
+for (const mode of STORE_MODES) {
   describe(`twin store (${mode})`, () => {
-    function setup() {
+    /** A store on a manual clock with d1/m1 created, recording desired-change events and log lines. */
+    function withSetup(fn: (s: TwinSetup) => void): void {
       const clock = manualClock();
       const created = clock.tick();
       const logLines: string[] = [];
       const logger = createHubLogger({ level: 'debug', write: (line) => logLines.push(line) });
-      const { state, done } = open(mode, clock.now, logger);
-      state.createDevice('d1', {});
-      state.createModule('d1', 'm1', {});
-      const changes: DesiredChange[] = [];
-      state.onDesiredChange((c) => changes.push(c));
-      return { state, done, clock, created, changes, logLines };
+      withStore(
+        mode,
+        (state) => {
+          state.createDevice('d1', {});
+          state.createModule('d1', 'm1', {});
+          const changes: DesiredChange[] = [];
+          state.onDesiredChange((c) => changes.push(c));
+          fn({ state, clock, created, changes, logLines });
+        },
+        { now: clock.now, logger },
+      );
     }
 
     test('a fresh twin: etag AAAAAAAAAAE=, versions 1, $metadata.$lastUpdated', () => {
-      const { state, done, created } = setup();
-      try {
+      withSetup(({ state, created }) => {
         const twin = state.getTwin('d1', 'm1');
         assert.equal(twin.etag, 'AAAAAAAAAAE=');
         assert.equal(twin.version, 1);
@@ -81,14 +62,11 @@ for (const mode of MODES) {
         const section = { $metadata: { $lastUpdated: created }, $version: 1 };
         assert.deepEqual(twin.properties, { desired: section, reported: section });
         assert.deepEqual(state.getTwin('d1', null).capabilities, { iotEdge: false });
-      } finally {
-        done();
-      }
+      });
     });
 
     test('desired PATCH: versions, etag, metadata at every level touched, one event with patch + $version', () => {
-      const { state, done, clock, created, changes } = setup();
-      try {
+      withSetup(({ state, clock, created, changes }) => {
         const t2 = clock.tick();
         const twin = state.patchTwin(
           'd1',
@@ -126,14 +104,11 @@ for (const mode of MODES) {
         });
         assert.deepEqual(changes[1]!.patch, { a: { b: null }, $version: 3 });
         assert.deepEqual(after.properties.reported, { $metadata: { $lastUpdated: created }, $version: 1 });
-      } finally {
-        done();
-      }
+      });
     });
 
     test('tag-only PATCH: root version and etag move, desired $version does not, no event', () => {
-      const { state, done, changes } = setup();
-      try {
+      withSetup(({ state, changes }) => {
         const twin = state.patchTwin('d1', null, { tags: { site: { room: 1 } } }, '*');
         assert.deepEqual(twin.tags, { site: { room: 1 } });
         assert.equal(twin.version, 2);
@@ -142,14 +117,11 @@ for (const mode of MODES) {
         const merged = state.patchTwin('d1', null, { tags: { site: { floor: 2 }, other: true } }, twin.etag);
         assert.deepEqual(merged.tags, { site: { room: 1, floor: 2 }, other: true });
         assert.deepEqual(changes, []);
-      } finally {
-        done();
-      }
+      });
     });
 
     test('stale If-Match is 412 and changes nothing; * always matches', () => {
-      const { state, done } = setup();
-      try {
+      withSetup(({ state }) => {
         state.patchTwin('d1', 'm1', { tags: { a: 1 } }, '*');
         throwsHub(
           () => state.patchTwin('d1', 'm1', { tags: { a: 2 } }, 'AAAAAAAAAAE='),
@@ -164,14 +136,11 @@ for (const mode of MODES) {
         const twin = state.getTwin('d1', 'm1');
         assert.deepEqual(twin.tags, { a: 1 });
         assert.equal(twin.etag, 'AAAAAAAAAAI=');
-      } finally {
-        done();
-      }
+      });
     });
 
     test('replace: tags and desired wholesale, read-only members ignored, whole desired doc as the event', () => {
-      const { state, done, clock, changes } = setup();
-      try {
+      withSetup(({ state, clock, changes }) => {
         state.patchTwin(
           'd1',
           'm1',
@@ -200,14 +169,11 @@ for (const mode of MODES) {
           moduleId: 'm1',
           patch: { keep: { y: 2 }, $version: 3 },
         });
-      } finally {
-        done();
-      }
+      });
     });
 
     test('bad twin input is 400 naming the path, and nothing is written', () => {
-      const { state, done } = setup();
-      try {
+      withSetup(({ state }) => {
         const before = state.getTwin('d1', 'm1');
         throwsHub(
           () =>
@@ -237,14 +203,11 @@ for (const mode of MODES) {
         throwsHub(() => state.patchTwin('d1', 'm1', [], '*'), 400, 'ArgumentInvalid');
         assert.deepEqual(state.getTwin('d1', 'm1'), before);
         assert.equal(state.patchTwin('d1', 'm1', { properties: { desired: nested(10) } }, '*').version, 2);
-      } finally {
-        done();
-      }
+      });
     });
 
     test('a patch that is valid alone but makes desired exceed 32 KB is refused as a whole', () => {
-      const { state, done } = setup();
-      try {
+      withSetup(({ state }) => {
         const chunk = (n: number) =>
           Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`k${n}_${i}`, 'v'.repeat(3000)]));
         state.patchTwin('d1', 'm1', { properties: { desired: chunk(1) } }, '*');
@@ -256,14 +219,11 @@ for (const mode of MODES) {
           'properties.desired',
         );
         assert.deepEqual(state.getTwin('d1', 'm1'), before);
-      } finally {
-        done();
-      }
+      });
     });
 
     test('reported PATCH from the device: own $version and $metadata without $lastUpdatedVersion', () => {
-      const { state, done, clock, changes } = setup();
-      try {
+      withSetup(({ state, clock, changes }) => {
         const t = clock.tick();
         assert.equal(state.patchReported('d1', 'm1', { fw: { v: '1.0' } }), 2);
         const twin = state.getTwin('d1', 'm1');
@@ -285,26 +245,20 @@ for (const mode of MODES) {
           'reported["bad key"]',
         );
         assert.deepEqual(changes, []);
-      } finally {
-        done();
-      }
+      });
     });
 
     test('twins of missing identities: DeviceNotFound / ModuleNotFound', () => {
-      const { state, done } = setup();
-      try {
+      withSetup(({ state }) => {
         throwsHub(() => state.getTwin('nope', null), 404, 'DeviceNotFound');
         throwsHub(() => state.getTwin('d1', 'nope'), 404, 'ModuleNotFound');
         throwsHub(() => state.patchTwin('d1', 'nope', { tags: { a: 1 } }, '*'), 404, 'ModuleNotFound');
         throwsHub(() => state.getDeviceFacingTwin('nope', 'm1'), 404, 'DeviceNotFound');
-      } finally {
-        done();
-      }
+      });
     });
 
     test('a failing desired-change listener does not undo the committed write', () => {
-      const { state, done, logLines } = setup();
-      try {
+      withSetup(({ state, logLines }) => {
         state.onDesiredChange(() => {
           throw new Error('transport exploded');
         });
@@ -316,9 +270,7 @@ for (const mode of MODES) {
             (l) => l.includes('desired-change listener failed') && l.includes('transport exploded'),
           ),
         );
-      } finally {
-        done();
-      }
+      });
     });
   });
 }
