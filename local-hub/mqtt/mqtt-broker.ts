@@ -39,7 +39,9 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
   let closed: Promise<void> | undefined;
   return {
     handle: (connection) => {
-      grantAtMostQos1(broker.handle(connection));
+      const client = broker.handle(connection);
+      grantAtMostQos1(client);
+      refuseOversizePackets(client);
     },
     close: () => {
       closed ??= new Promise<void>((resolve) => {
@@ -125,4 +127,34 @@ function grantAtMostQos1(client: Client): void {
       if (subscription.qos > 1) subscription.qos = 1;
     }
   });
+}
+
+/**
+ * IoT Hub caps a device-to-cloud message at 256 KB (twin documents are far smaller); 64 KB more covers
+ * the topic and property bag. aedes has no packet-size limit and its parser (mqtt-packet) buffers the
+ * whole announced length, even before CONNECT is authenticated, so a client announcing 256 MB could
+ * make the hub hold it. The announced length is known as soon as the fixed header is read: refuse it
+ * there, and aedes closes the connection on the parser error.
+ */
+export const MAX_MQTT_PACKET_BYTES = 320 * 1024;
+
+interface PacketParser {
+  packet: { length: number };
+  _parseLength(): boolean;
+  _emitError(error: Error): void;
+}
+
+function refuseOversizePackets(client: Client): void {
+  const parser = (client as unknown as { _parser: PacketParser })._parser;
+  const parseLength = parser._parseLength.bind(parser);
+  parser._parseLength = () => {
+    const complete = parseLength();
+    if (complete && parser.packet.length > MAX_MQTT_PACKET_BYTES) {
+      parser._emitError(
+        new Error(`packet of ${parser.packet.length} bytes exceeds the ${MAX_MQTT_PACKET_BYTES}-byte limit`),
+      );
+      return false;
+    }
+    return complete;
+  };
 }

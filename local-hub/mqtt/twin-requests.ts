@@ -9,6 +9,7 @@
 
 import { isHubError } from '../errors';
 import type { DeviceFacingHubState } from '../hub-state';
+import { assertJsonNesting } from '../json-nesting';
 import { type IdentityRef, twinResponseTopic } from './iothub-topics';
 
 export interface TwinReply {
@@ -41,6 +42,7 @@ export function handleTwinPatchReported(
     return reply(rid, 400, 400004, 'The reported properties patch is not valid JSON; expected a JSON object');
   }
   try {
+    assertJsonNesting(patch);
     const version = state.patchReported(identity.deviceId, identity.moduleId, patch);
     return { topic: twinResponseTopic(204, rid, version), payload: '', status: 204 };
   } catch (error) {

@@ -5,12 +5,11 @@
  */
 import type * as http from 'node:http';
 import { hubErrors } from '../errors';
+import { assertJsonNesting } from '../json-nesting';
 import { findJsonSyntaxError } from './json-syntax';
 
 /** 256 KB: far above any valid request (a twin is ≤ 72 KB, a bulk of 100 identities well below). */
 export const MAX_BODY_BYTES = 256 * 1024;
-/** Twins allow 10 object levels (fact sheet §5) plus the envelope; anything far deeper is hostile. */
-export const MAX_JSON_NESTING = 64;
 
 export async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
   checkContentType(req.headers['content-type']);
@@ -27,7 +26,7 @@ export async function readJsonBody(req: http.IncomingMessage): Promise<unknown> 
         : 'malformed JSON',
     );
   }
-  checkNesting(value);
+  assertJsonNesting(value);
   return value;
 }
 
@@ -60,16 +59,4 @@ function readText(req: http.IncomingMessage): Promise<string> {
     });
     req.on('error', reject);
   });
-}
-
-function checkNesting(value: unknown): void {
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [current, depth] = stack.pop()!;
-    if (typeof current !== 'object' || current === null) continue;
-    if (depth > MAX_JSON_NESTING) {
-      throw hubErrors.formatError(`JSON nesting is deeper than ${MAX_JSON_NESTING} levels`);
-    }
-    for (const child of Object.values(current)) stack.push([child, depth + 1]);
-  }
 }
