@@ -8,9 +8,8 @@
 import * as pulumi from '@pulumi/pulumi';
 import type { IdentityAuthenticationArgs } from '../lib/identity-plan';
 import { checkDeviceIdentityInputs } from '../lib/resource-checks';
-import { diffIdentity } from '../lib/resource-diff';
 import type { DeviceIdentityInputs, DeviceIdentityOutputs } from '../lib/resource-identity-state';
-import { createIdentity, deleteIdentity, readIdentity, updateIdentity } from './identity-operations';
+import { identityProvider } from './provider-objects';
 import {
   authenticationProps,
   connectionProps,
@@ -39,36 +38,10 @@ export interface DeviceIdentityArgs extends HubConnectionArgs {
  * Serialized into the state by Pulumi: its methods reference only pure lib/ functions and the
  * operations module (which requires the SDK at call time), never a secret or a client.
  */
-export const deviceIdentityProvider: pulumi.dynamic.ResourceProvider<
-  DeviceIdentityInputs,
-  DeviceIdentityOutputs
-> = {
-  async check(_olds, news) {
-    const { inputs, failures } = checkDeviceIdentityInputs(news as unknown as Record<string, unknown>);
-    return { inputs: inputs as unknown as DeviceIdentityInputs, failures };
-  },
-  async diff(_id, olds, news) {
-    return diffIdentity(olds, news);
-  },
-  async create(inputs) {
-    const { id, outs } = await createIdentity('device', inputs);
-    return { id, outs: outs as DeviceIdentityOutputs };
-  },
-  async read(id, props) {
-    return (await readIdentity(
-      'device',
-      id,
-      props as DeviceIdentityOutputs,
-    )) as pulumi.dynamic.ReadResult<DeviceIdentityOutputs>;
-  },
-  async update(_id, olds, news) {
-    const { outs } = await updateIdentity('device', olds, news);
-    return { outs: outs as DeviceIdentityOutputs };
-  },
-  async delete(_id, props) {
-    await deleteIdentity('device', props);
-  },
-};
+export const deviceIdentityProvider = identityProvider<DeviceIdentityInputs, DeviceIdentityOutputs>(
+  'device',
+  checkDeviceIdentityInputs,
+);
 
 const SECRET_OUTPUTS = ['hubConnectionString', 'primaryKey', 'secondaryKey', 'deviceConnectionString'];
 

@@ -3,11 +3,8 @@
  * leaves it declares (docs/twin-ownership.md).
  */
 import * as pulumi from '@pulumi/pulumi';
-import { checkTwinInputs } from '../lib/resource-checks';
-import { diffTwin } from '../lib/resource-diff';
-import type { TwinInputs, TwinOutputs } from '../lib/resource-twin-state';
+import { twinProvider } from './provider-objects';
 import { connectionProps, type HubConnectionArgs, outputSlots, withSecretOutputs } from './resource-props';
-import { createTwin, deleteTwin, readTwin, updateTwin } from './twin-operations';
 
 export interface DeviceTwinArgs extends HubConnectionArgs {
   deviceId: pulumi.Input<string>;
@@ -17,27 +14,7 @@ export interface DeviceTwinArgs extends HubConnectionArgs {
   tags?: pulumi.Input<Record<string, unknown>>;
 }
 
-export const deviceTwinProvider: pulumi.dynamic.ResourceProvider<TwinInputs, TwinOutputs> = {
-  async check(_olds, news) {
-    const { inputs, failures } = checkTwinInputs('device', news as unknown as Record<string, unknown>);
-    return { inputs: inputs as unknown as TwinInputs, failures };
-  },
-  async diff(_id, olds, news) {
-    return diffTwin(olds, news);
-  },
-  async create(inputs) {
-    return createTwin(inputs);
-  },
-  async read(id, props) {
-    return (await readTwin(id, props as TwinOutputs)) as pulumi.dynamic.ReadResult<TwinOutputs>;
-  },
-  async update(_id, olds, news) {
-    return updateTwin(olds, news);
-  },
-  async delete(_id, props) {
-    await deleteTwin(props);
-  },
-};
+export const deviceTwinProvider = twinProvider('device');
 
 export class DeviceTwin extends pulumi.dynamic.Resource {
   declare readonly deviceId: pulumi.Output<string>;

@@ -122,8 +122,9 @@ async function overlayCurrent(
 function alreadyExistsError(kind: IdentityKind, ids: IdentityIds, hostName: string): Error {
   const id = identityResourceId(ids.deviceId, ids.moduleId);
   return new Error(
+    // Not "use the import option": Pulumi cannot import dynamic resources (pulumi/pulumi#16175).
     `${RESOURCE_KIND[kind]} "${id}" already exists on hub ${hostName}; set adopt: true to take it over ` +
-      `(its keys are kept), or import it with the resource option import: "${id}"`,
+      '(its keys are kept unless you supply keys), or choose another id',
   );
 }
 

@@ -6,9 +6,8 @@
 import * as pulumi from '@pulumi/pulumi';
 import type { IdentityAuthenticationArgs } from '../lib/identity-plan';
 import { checkModuleIdentityInputs } from '../lib/resource-checks';
-import { diffIdentity } from '../lib/resource-diff';
 import type { ModuleIdentityInputs, ModuleIdentityOutputs } from '../lib/resource-identity-state';
-import { createIdentity, deleteIdentity, readIdentity, updateIdentity } from './identity-operations';
+import { identityProvider } from './provider-objects';
 import {
   authenticationProps,
   connectionProps,
@@ -28,36 +27,10 @@ export interface ModuleIdentityArgs extends HubConnectionArgs {
   adopt?: pulumi.Input<boolean>;
 }
 
-export const moduleIdentityProvider: pulumi.dynamic.ResourceProvider<
-  ModuleIdentityInputs,
-  ModuleIdentityOutputs
-> = {
-  async check(_olds, news) {
-    const { inputs, failures } = checkModuleIdentityInputs(news as unknown as Record<string, unknown>);
-    return { inputs: inputs as unknown as ModuleIdentityInputs, failures };
-  },
-  async diff(_id, olds, news) {
-    return diffIdentity(olds, news);
-  },
-  async create(inputs) {
-    const { id, outs } = await createIdentity('module', inputs);
-    return { id, outs: outs as ModuleIdentityOutputs };
-  },
-  async read(id, props) {
-    return (await readIdentity(
-      'module',
-      id,
-      props as ModuleIdentityOutputs,
-    )) as pulumi.dynamic.ReadResult<ModuleIdentityOutputs>;
-  },
-  async update(_id, olds, news) {
-    const { outs } = await updateIdentity('module', olds, news);
-    return { outs: outs as ModuleIdentityOutputs };
-  },
-  async delete(_id, props) {
-    await deleteIdentity('module', props);
-  },
-};
+export const moduleIdentityProvider = identityProvider<ModuleIdentityInputs, ModuleIdentityOutputs>(
+  'module',
+  checkModuleIdentityInputs,
+);
 
 const SECRET_OUTPUTS = ['hubConnectionString', 'primaryKey', 'secondaryKey', 'moduleConnectionString'];
 
