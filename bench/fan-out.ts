@@ -20,7 +20,7 @@ import { deviceSasToken } from '../tests/support/local-hub-fixture';
 import { benchSizes } from './bench-options';
 import { type BenchResult, printRatios, ratioFigure, say } from './bench-result';
 import { type ClientIdentity, closeClients, connectClients, now, Receipts } from './fan-out-clients';
-import { startHubProcess } from './hub-process';
+import { type BenchHub, startHubProcess } from './hub-process';
 import { describeMachine } from './machine';
 import { runPool } from './pool';
 import { describeCpu, startCpuMeter } from './process-cpu';
@@ -80,75 +80,85 @@ function summarize(receipts: Receipts, sent: number[], n: number, cpu: Record<st
   };
 }
 
+type Registry = ReturnType<typeof createHubClient>['registry'];
+type ModuleId = { deviceId: string; moduleId: string };
+
+/** Creates the devices and modules; each module's SAS token is what its MQTT client connects with. */
+async function registerModules(
+  registry: Registry,
+  hub: BenchHub,
+  ids: readonly ModuleId[],
+): Promise<ClientIdentity[]> {
+  const identities: ClientIdentity[] = new Array(ids.length);
+  for (const deviceId of new Set(ids.map((id) => id.deviceId))) await registry.create({ deviceId } as any);
+  await runPool(ids.length, 16, async (i) => {
+    const { deviceId, moduleId } = ids[i]!;
+    const created = (await registry.addModule({ deviceId, moduleId } as any)).responseBody as any;
+    const key = created.authentication.symmetricKey.primaryKey as string;
+    identities[i] = {
+      deviceId,
+      moduleId,
+      password: deviceSasToken({ hostName: hub.hostName, deviceId, moduleId, key }),
+    };
+  });
+  return identities;
+}
+
+/** One round: every module's desired update through the service API, `concurrency` in flight. */
+async function hubRound(
+  o: FanOutOptions,
+  hub: BenchHub,
+  registry: Registry,
+  ids: readonly ModuleId[],
+  receipts: Receipts,
+  round: number,
+): Promise<RoundResult> {
+  receipts.reset();
+  const sent: number[] = new Array(ids.length);
+  const answered: number[] = new Array(ids.length);
+  const meter = startCpuMeter({ hub: hub.pid, bench: 'self' });
+  await runPool(ids.length, o.concurrency, async (i) => {
+    sent[i] = now();
+    const { deviceId, moduleId } = ids[i]!;
+    await registry.updateModuleTwin(deviceId, moduleId, { properties: { desired: patchOf(i, round) } }, '*');
+    answered[i] = now();
+  });
+  await receipts.waitFor(ids.length, RECEIPT_TIMEOUT_MS);
+  const result = summarize(receipts, sent, ids.length, meter.read());
+  const afterAnswer = answered.map((at, i) => (receipts.get(i) ?? Number.NaN) - at).filter(Number.isFinite);
+  return { ...result, afterAnswer };
+}
+
 async function hubSide(o: FanOutOptions, durable: boolean): Promise<Side> {
   const dataDir = durable ? fs.mkdtempSync(path.join(os.tmpdir(), 'bench-fan-')) : undefined;
   const hub = await startHubProcess(dataDir ? { dataDir } : {});
   const clients: MqttClient[] = [];
+  const close = async () => {
+    await closeClients(clients);
+    await hub.close();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  };
   try {
     const { registry } = createHubClient(hub.serviceConnectionString('iothubowner'), {
       caCertificate: hub.caCertificate,
     });
     const ids = idsOf(o.clients);
-    const identities: ClientIdentity[] = new Array(ids.length);
-    for (const deviceId of new Set(ids.map((id) => id.deviceId))) await registry.create({ deviceId } as any);
-    await runPool(ids.length, 16, async (i) => {
-      const { deviceId, moduleId } = ids[i]!;
-      const created = (await registry.addModule({ deviceId, moduleId } as any)).responseBody as any;
-      const key = created.authentication.symmetricKey.primaryKey as string;
-      identities[i] = {
-        deviceId,
-        moduleId,
-        password: deviceSasToken({ hostName: hub.hostName, deviceId, moduleId, key }),
-      };
-    });
+    const identities = await registerModules(registry, hub, ids);
     const receipts = new Receipts();
-    clients.push(
-      ...(await connectClients(
-        { hostName: hub.hostName, caCertificate: hub.caCertificate },
-        identities,
-        receipts,
-      )),
-    );
+    const endpoint = { hostName: hub.hostName, caCertificate: hub.caCertificate };
+    clients.push(...(await connectClients(endpoint, identities, receipts)));
     // Open the Registry's keep-alive sockets before timing (TLS set-up is not the fan-out path).
-    await runPool(o.concurrency, o.concurrency, (i) =>
-      registry
-        .getModuleTwin(ids[i % ids.length]!.deviceId, ids[i % ids.length]!.moduleId)
-        .then(() => undefined),
-    );
+    await runPool(o.concurrency, o.concurrency, async (i) => {
+      const { deviceId, moduleId } = ids[i % ids.length]!;
+      await registry.getModuleTwin(deviceId, moduleId);
+    });
     return {
       label: durable ? 'hub (durable, data directory)' : 'hub (in memory) [diagnostic]',
-      round: async (round) => {
-        receipts.reset();
-        const sent: number[] = new Array(ids.length);
-        const answered: number[] = new Array(ids.length);
-        const meter = startCpuMeter({ hub: hub.pid, bench: 'self' });
-        await runPool(ids.length, o.concurrency, async (i) => {
-          sent[i] = now();
-          const { deviceId, moduleId } = ids[i]!;
-          await registry.updateModuleTwin(
-            deviceId,
-            moduleId,
-            { properties: { desired: patchOf(i, round) } },
-            '*',
-          );
-          answered[i] = now();
-        });
-        await receipts.waitFor(ids.length, RECEIPT_TIMEOUT_MS);
-        const result = summarize(receipts, sent, ids.length, meter.read());
-        const afterAnswer = answered
-          .map((at, i) => (receipts.get(i) ?? Number.NaN) - at)
-          .filter(Number.isFinite);
-        return { ...result, afterAnswer };
-      },
-      close: async () => {
-        await closeClients(clients);
-        await hub.close();
-        if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-      },
+      round: (round) => hubRound(o, hub, registry, ids, receipts, round),
+      close,
     };
   } catch (error) {
-    await closeClients(clients);
-    await hub.close();
+    await close();
     throw error;
   }
 }

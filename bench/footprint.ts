@@ -98,62 +98,62 @@ function copyDir(from: string, to: string): void {
   for (const name of fs.readdirSync(from)) fs.copyFileSync(path.join(from, name), path.join(to, name));
 }
 
-export async function runFootprint(o: FootprintOptions = defaultOptions()): Promise<BenchResult> {
-  say(
-    `footprint: ${o.devices} devices + ${o.modules} modules with twins vs an empty hub, ${o.rounds} restarts each`,
-  );
+/** Populates once, then restarts the empty and the full hub alternately, `rounds` times each. */
+async function collectSamples(o: FootprintOptions): Promise<{ empty: Sample[]; full: Sample[] }> {
   const scratch = fs.mkdtempSync(path.join(scratchRoot(), 'bench-footprint-'));
   const disk = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-footprint-'));
-  const full: Sample[] = [];
-  const empty: Sample[] = [];
+  const samples = { empty: [] as Sample[], full: [] as Sample[] };
   try {
     const populateMs = await timed(() => populate(scratch, o));
     copyDir(scratch, path.join(disk, 'full'));
-    const sizeMiB =
-      fs.readdirSync(scratch).reduce((sum, f) => sum + fs.statSync(path.join(scratch, f)).size, 0) / 2 ** 20;
+    const bytes = fs
+      .readdirSync(scratch)
+      .reduce((sum, f) => sum + fs.statSync(path.join(scratch, f)).size, 0);
     say(
-      `  populated through HubState on tmpfs in ${(populateMs / 1000).toFixed(1)} s; data directory ${sizeMiB.toFixed(1)} MiB`,
+      `  populated through HubState on tmpfs in ${(populateMs / 1000).toFixed(1)} s; data directory ${(bytes / 2 ** 20).toFixed(1)} MiB`,
     );
     // The empty hub gets its CA once, as any hub's first start does; then both only restart.
     await (await startHubProcess({ dataDir: path.join(disk, 'empty') })).close();
     for (let round = 0; round < o.rounds; round++) {
       const order = round % 2 === 0 ? (['empty', 'full'] as const) : (['full', 'empty'] as const);
-      for (const which of order)
-        (which === 'full' ? full : empty).push(await measure(path.join(disk, which)));
+      for (const which of order) samples[which].push(await measure(path.join(disk, which)));
     }
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
     fs.rmSync(disk, { recursive: true, force: true });
   }
-  for (const [label, samples] of [
-    ['empty hub', empty],
-    ['with data', full],
-  ] as const) {
-    say(
-      `  ${label}: restart-to-ready ${formatSpread(spreadOf(samples.map((s) => s.readyMs)), 'ms', 0)}; ` +
-        `RSS at ready ${formatSpread(spreadOf(samples.map((s) => s.readyRssMiB)), 'MiB')}; ` +
-        `peak after reading ${samples[0]!.twins} twins ${formatSpread(spreadOf(samples.map((s) => s.peakRssMiB)), 'MiB')} ` +
-        `(reading took ${formatSpread(spreadOf(samples.map((s) => s.readMs / 1000)), 's', 2)})`,
-    );
-  }
+  return samples;
+}
+
+function describeSamples(label: string, samples: readonly Sample[]): string {
+  const of = (pick: (s: Sample) => number, unit: string, decimals = 1) =>
+    formatSpread(spreadOf(samples.map(pick)), unit, decimals);
+  return (
+    `  ${label}: restart-to-ready ${of((s) => s.readyMs, 'ms', 0)}; RSS at ready ${of((s) => s.readyRssMiB, 'MiB')}; ` +
+    `peak after reading ${samples[0]!.twins} twins ${of((s) => s.peakRssMiB, 'MiB')} (reading took ${of((s) => s.readMs / 1000, 's', 2)})`
+  );
+}
+
+export async function runFootprint(o: FootprintOptions = defaultOptions()): Promise<BenchResult> {
+  say(
+    `footprint: ${o.devices} devices + ${o.modules} modules with twins vs an empty hub, ${o.rounds} restarts each`,
+  );
+  const { empty, full } = await collectSamples(o);
+  say(describeSamples('empty hub', empty));
+  say(describeSamples('with data', full));
+  const ratio = (pick: (s: Sample) => number) => pairedRatios(full.map(pick), empty.map(pick));
   const result: BenchResult = {
     benchmark: 'footprint',
     ratios: [
       ratioFigure(
         'footprint.ready',
-        pairedRatios(
-          full.map((s) => s.readyMs),
-          empty.map((s) => s.readyMs),
-        ),
+        ratio((s) => s.readyMs),
         null,
         'restart-to-ready with data / empty',
       ),
       ratioFigure(
         'footprint.memory',
-        pairedRatios(
-          full.map((s) => s.peakRssMiB),
-          empty.map((s) => s.peakRssMiB),
-        ),
+        ratio((s) => s.peakRssMiB),
         null,
         'peak RSS with data (after reading every twin) / empty',
       ),

@@ -94,10 +94,8 @@ async function serializationMs(): Promise<number[]> {
   return ((await runChild(['--serialize'], 'transpile')).line as { serializeMs: number[] }).serializeMs;
 }
 
-export async function runProgramLoad(runs = benchSizes().programLoadRuns): Promise<BenchResult> {
-  say(
-    `program-load: index.ts (local seed stack) vs an empty program, compiled by ts-node as pulumi up does, ${runs} cold runs each, interleaved`,
-  );
+/** Every variant `runs` times, order rotated, after one unrecorded run each. */
+async function loadAll(runs: number): Promise<Map<string, LoadRun[]>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-program-'));
   const caPath = path.join(dir, 'ca.pem');
   fs.writeFileSync(caPath, (await createCertificateAuthority('Bench program CA')).certificatePem);
@@ -106,7 +104,6 @@ export async function runProgramLoad(runs = benchSizes().programLoadRuns): Promi
     // One unrecorded run of each variant: disk caches warm, as on any machine after the first run.
     for (const v of VARIANTS) await loadOnce(v.program, v.compile, caPath);
     for (let i = 0; i < runs; i++) {
-      // Rotate the order so no variant always runs first.
       for (let j = 0; j < VARIANTS.length; j++) {
         const v = VARIANTS[(i + j) % VARIANTS.length]!;
         results.get(variantKey(v))!.push(await loadOnce(v.program, v.compile, caPath));
@@ -115,18 +112,27 @@ export async function runProgramLoad(runs = benchSizes().programLoadRuns): Promi
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  for (const v of VARIANTS) {
-    const r = results.get(variantKey(v))!;
-    say(
-      `  ${v.program === 'empty' ? 'empty program' : 'index.ts     '} (${v.compile === 'check' ? 'type-checked, as pulumi up today' : 'transpile-only'}): ` +
-        `process ${formatSpread(spreadOf(r.map((x) => x.wallMs)), 'ms', 0)}; ` +
-        `evaluation ${formatSpread(spreadOf(r.map((x) => x.evaluateMs)), 'ms', 0)}; ${r[0]!.resources} resources`,
-    );
-  }
-  const serialize = await serializationMs();
-  const total = serialize.reduce((a, b) => a + b, 0);
+  return results;
+}
+
+function describeVariant(v: (typeof VARIANTS)[number], runs: readonly LoadRun[]): string {
+  const name = v.program === 'empty' ? 'empty program' : 'index.ts     ';
+  const how = v.compile === 'check' ? 'type-checked, as pulumi up today' : 'transpile-only';
+  return (
+    `  ${name} (${how}): process ${formatSpread(spreadOf(runs.map((x) => x.wallMs)), 'ms', 0)}; ` +
+    `evaluation ${formatSpread(spreadOf(runs.map((x) => x.evaluateMs)), 'ms', 0)}; ${runs[0]!.resources} resources`
+  );
+}
+
+export async function runProgramLoad(runs = benchSizes().programLoadRuns): Promise<BenchResult> {
   say(
-    `  Pulumi's closure serialization of the 3 provider objects (cold, fresh process): ${total.toFixed(0)} ms ` +
+    `program-load: index.ts (local seed stack) vs an empty program, compiled by ts-node as pulumi up does, ${runs} cold runs each, interleaved`,
+  );
+  const results = await loadAll(runs);
+  for (const v of VARIANTS) say(describeVariant(v, results.get(variantKey(v))!));
+  const serialize = await serializationMs();
+  say(
+    `  Pulumi's closure serialization of the 3 provider objects (cold, fresh process): ${serialize.reduce((a, b) => a + b, 0).toFixed(0)} ms ` +
       `(DeviceIdentity ${serialize[0]!.toFixed(0)}, ModuleIdentity ${serialize[1]!.toFixed(0)}, ModuleTwin ${serialize[2]!.toFixed(0)})`,
   );
   const wall = (key: string) => results.get(key)!.map((r) => r.wallMs);

@@ -169,6 +169,32 @@ async function diagnose(host: ProviderHost, providers: SerializedProviders): Pro
   return { lines, perLifecycleMs };
 }
 
+/** Warm-up, then `rounds` rounds of every timed mode, order rotated; total ms per mode and round. */
+async function timeModes(
+  o: ProviderOverheadOptions,
+  target: HubTarget,
+  host: ProviderHost,
+  providers: SerializedProviders,
+): Promise<Record<Mode, number[]>> {
+  const times: Record<Mode, number[]> = { baseline: [], inProcess: [], host: [], freshClient: [] };
+  // Warm-up: JIT, module loading in the host, first TLS contexts; not recorded.
+  for (const mode of TIMED_MODES) {
+    await runMode(mode, 'warm', { ...o, lifecycles: Math.min(20, o.lifecycles) }, target, host, providers);
+  }
+  for (let round = 0; round < o.rounds; round++) {
+    // Rotate the order so no mode always runs first (or last) in a round.
+    const order = TIMED_MODES.map((_, i) => TIMED_MODES[(i + round) % TIMED_MODES.length]!);
+    for (const mode of order) times[mode].push(await runMode(mode, `r${round}`, o, target, host, providers));
+  }
+  for (const mode of TIMED_MODES) {
+    const perLifecycle = times[mode].map((ms) => ms / o.lifecycles);
+    say(
+      `  ${LABELS[mode]}: ${formatSpread(spreadOf(times[mode]), 'ms')} total; ${formatSpread(spreadOf(perLifecycle), 'ms', 2)} per lifecycle`,
+    );
+  }
+  return times;
+}
+
 export async function runProviderOverhead(
   o: ProviderOverheadOptions = defaultOptions(),
 ): Promise<BenchResult> {
@@ -177,26 +203,12 @@ export async function runProviderOverhead(
   );
   const hub = await startHubProcess();
   const host = await startProviderHost();
-  const times: Record<Mode, number[]> = { baseline: [], inProcess: [], host: [], freshClient: [] };
-  let diagnosis: Diagnosis | undefined;
+  let times: Record<Mode, number[]>;
+  let diagnosis: Diagnosis;
   try {
     const target = targetOf(hub);
     const providers = serializedProviders(await capturePulumiUpProviders());
-    // Warm-up: JIT, module loading in the host, first TLS contexts; not recorded.
-    for (const mode of TIMED_MODES)
-      await runMode(mode, 'warm', { ...o, lifecycles: Math.min(20, o.lifecycles) }, target, host, providers);
-    for (let round = 0; round < o.rounds; round++) {
-      // Rotate the order so no mode always runs first (or last) in a round.
-      const order = TIMED_MODES.map((_, i) => TIMED_MODES[(i + round) % TIMED_MODES.length]!);
-      for (const mode of order)
-        times[mode].push(await runMode(mode, `r${round}`, o, target, host, providers));
-    }
-    for (const mode of TIMED_MODES) {
-      const perLifecycle = times[mode].map((ms) => ms / o.lifecycles);
-      say(
-        `  ${LABELS[mode]}: ${formatSpread(spreadOf(times[mode]), 'ms')} total; ${formatSpread(spreadOf(perLifecycle), 'ms', 2)} per lifecycle`,
-      );
-    }
+    times = await timeModes(o, target, host, providers);
     for (const line of await perCallCosts(host, providers, target)) say(line);
     say('  diagnosis, 5 sequential lifecycles per mode on a debug-logging hub:');
     diagnosis = await diagnose(host, providers);
@@ -205,6 +217,7 @@ export async function runProviderOverhead(
     await host.close();
     await hub.close();
   }
+  const sequential = diagnosis.perLifecycleMs;
   const figures = [
     ratioFigure(
       'provider-overhead.in-process',
@@ -220,7 +233,7 @@ export async function runProviderOverhead(
     ),
     ratioFigure(
       'provider-overhead.fresh-client',
-      [diagnosis!.perLifecycleMs.freshClient / diagnosis!.perLifecycleMs.baseline],
+      [sequential.freshClient / sequential.baseline],
       null,
       'diagnostic, sequential: plain script with a new client per call / plain Registry',
     ),

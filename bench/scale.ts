@@ -137,19 +137,12 @@ function describeTimeline(requestLines: string[], startedAt: number): string {
   );
 }
 
-async function partB(
+/** One stack run against a hub enforcing S1 × `units`, with what the hub saw printed. */
+async function throttledRun(
   o: ScaleOptions,
   texts: ProviderTexts,
-): Promise<{ figure: RatioFigure; notes: string[] }> {
-  const shape = { devices: o.devices, modulesPerDevice: o.modulesPerDevice };
-  const modules = shape.devices * shape.modulesPerDevice;
-  const floor = quotaFloor('S1', o.s1Units, {
-    identityRegistry: shape.devices + modules,
-    twinUpdate: modules,
-  });
-  say(
-    `  (b) S1 × ${o.s1Units} units: ${shape.devices + modules} identity operations, ${modules} twin updates; quota floor ${floor.seconds.toFixed(1)} s (${floor.bindingClass})`,
-  );
+  shape: StackShape,
+): Promise<{ ms: number; run: StackRun }> {
   const host = await startProviderHost();
   try {
     return await withHub({ throttle: { tier: 'S1', units: o.s1Units }, logLevel: 'info' }, async (hub) => {
@@ -168,33 +161,40 @@ async function partB(
       const requests = hub.lines().filter((l) => / INFO request /.test(l));
       const throttled = requests.filter((l) => / status=429\b/.test(l)).length;
       say(
-        `  (b) stack: ${(ms / 1000).toFixed(1)} s; ${run!.created} resources created, ${run!.failed} failed; ${requests.length} requests, ${throttled} answered 429 and retried; CPU ${describeCpu(cpu)}`,
+        `  (b) stack: ${(ms / 1000).toFixed(1)} s; ${run!.created} resources created, ${run!.failed} failed; ` +
+          `${requests.length} requests, ${throttled} answered 429 and retried; CPU ${describeCpu(cpu)}`,
       );
       say(`      ${describeTimeline(requests, startedAt)}`);
       for (const failure of run!.failures) say(`      failure: ${failure}`);
-      const notes = [`scale.s1: ${run!.failed} failed resources (target 0)`];
-      // No floor at smoke sizes (everything fits in the first bucket): no meaningful ratio either.
-      if (floor.seconds <= 0)
-        notes.push('scale.s1: the quota floor is 0 s at these sizes; ratio not meaningful');
-      const ratio =
-        run!.failed > 0
-          ? Number.POSITIVE_INFINITY
-          : floor.seconds > 0
-            ? ms / 1000 / floor.seconds
-            : Number.NaN;
-      return {
-        figure: ratioFigure(
-          'scale.s1',
-          [ratio],
-          { direction: 'at-most', value: 1.1 },
-          `stack time / quota floor (${floor.seconds.toFixed(0)} s); ∞ when any resource failed`,
-        ),
-        notes,
-      };
+      return { ms, run: run! };
     });
   } finally {
     await host.close();
   }
+}
+
+async function partB(
+  o: ScaleOptions,
+  texts: ProviderTexts,
+): Promise<{ figure: RatioFigure; notes: string[] }> {
+  const shape = { devices: o.devices, modulesPerDevice: o.modulesPerDevice };
+  const modules = shape.devices * shape.modulesPerDevice;
+  const floor = quotaFloor('S1', o.s1Units, {
+    identityRegistry: shape.devices + modules,
+    twinUpdate: modules,
+  });
+  say(
+    `  (b) S1 × ${o.s1Units} units: ${shape.devices + modules} identity operations, ${modules} twin updates; ` +
+      `quota floor ${floor.seconds.toFixed(1)} s (${floor.bindingClass})`,
+  );
+  const { ms, run } = await throttledRun(o, texts, shape);
+  const notes = [`scale.s1: ${run.failed} failed resources (target 0)`];
+  // No floor at smoke sizes (everything fits in the first bucket): no meaningful ratio either.
+  if (floor.seconds <= 0) notes.push('scale.s1: the quota floor is 0 s at these sizes; ratio not meaningful');
+  const ratio =
+    run.failed > 0 ? Number.POSITIVE_INFINITY : floor.seconds > 0 ? ms / 1000 / floor.seconds : Number.NaN;
+  const meaning = `stack time / quota floor (${floor.seconds.toFixed(0)} s); ∞ when any resource failed`;
+  return { figure: ratioFigure('scale.s1', [ratio], { direction: 'at-most', value: 1.1 }, meaning), notes };
 }
 
 export async function runScale(o: ScaleOptions = defaultOptions()): Promise<BenchResult> {

@@ -181,7 +181,8 @@ async function startAcker(
   answer: (value: unknown) => { ac: number; ad?: string },
 ) {
   const client = ModuleClient.fromConnectionString(hub.deviceConnectionString(deviceId, moduleId), Mqtt);
-  client.setOptions({ ca: hub.caCertificatePem });
+  // setOptions is asynchronous (the SDK first tries `ca` as a file path): await it before open.
+  await client.setOptions({ ca: hub.caCertificatePem });
   await client.open();
   const twin: Twin = await client.getTwin();
   const seen: Record<string, unknown>[] = [];
@@ -193,12 +194,25 @@ async function startAcker(
     }
     twin.properties.reported.update(patch, () => {});
   });
-  // The desired subscription is live once a write made after it arrives.
-  await registry().updateModuleTwin(deviceId, moduleId, { properties: { desired: { warmup: true } } }, '*');
+  // The desired subscription is live once a write made after it arrives. The subscription is made
+  // in the background by the SDK, so a write can precede it and be missed: write again until seen.
   const deadline = Date.now() + 20_000;
-  while (!seen.some((d) => 'warmup' in d)) {
-    if (Date.now() > deadline) throw new Error('the module never received a desired patch');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  try {
+    for (let round = 0; !seen.some((d) => 'warmup' in d); round++) {
+      if (Date.now() > deadline) throw new Error('the module never received a desired patch');
+      if (round % 10 === 0) {
+        await registry().updateModuleTwin(
+          deviceId,
+          moduleId,
+          { properties: { desired: { warmup: round } } },
+          '*',
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } catch (error) {
+    await client.close();
+    throw error;
   }
   return client;
 }
