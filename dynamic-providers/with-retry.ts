@@ -3,23 +3,47 @@
  * jittered exponential schedule of lib/retry-backoff.ts on a time budget. IoT Hub sends no
  * `Retry-After` (prior-art) and the service Registry does no retries of its own (fact sheet §1.4).
  * Any other error is rethrown at once: retrying a 400 or a 409 cannot succeed.
+ *
+ * The budget counts time without progress: while other calls of this process keep succeeding, a
+ * throttled call is merely queued behind them and keeps waiting (lib/retry-backoff.ts).
  */
-import { DEFAULT_RETRY_POLICY, nextRetryDelay, type RetryPolicy } from '../lib/retry-backoff';
+import { DEFAULT_RETRY_POLICY, nextRetryDelay, type RetryPolicy, stalledForMs } from '../lib/retry-backoff';
 import { isTransientHubError } from './hub-errors';
 
 export async function withRetry<T>(
   operation: () => Promise<T>,
   policy: RetryPolicy = DEFAULT_RETRY_POLICY,
 ): Promise<T> {
+  const progress = progressClock();
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     try {
-      return await operation();
+      const result = await operation();
+      progress.lastSuccessMs = Date.now();
+      return result;
     } catch (err) {
       if (!isTransientHubError(err)) throw err;
-      const delay = nextRetryDelay(policy, attempt, Date.now() - started, Math.random());
+      const now = Date.now();
+      const stalled = stalledForMs(now, started, progress.lastSuccessMs);
+      const delay = nextRetryDelay(policy, attempt, stalled, Math.random(), now - started);
       if (delay === null) throw err;
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
+}
+
+/**
+ * When a hub call of this process last succeeded. Kept on `globalThis` under a registered symbol and
+ * looked up at call time, so Pulumi's closure serializer never captures it (docs/dynamic-provider-
+ * serialization.md); every provider in the host process shares it.
+ */
+function progressClock(): { lastSuccessMs?: number } {
+  const slot = Symbol.for('iothub-as-code.hub-progress');
+  const global = globalThis as unknown as Record<symbol, { lastSuccessMs?: number } | undefined>;
+  let clock = global[slot];
+  if (!clock) {
+    clock = {};
+    global[slot] = clock;
+  }
+  return clock;
 }

@@ -7,7 +7,12 @@ import { describe, test } from 'node:test';
 import { RestApiClient } from 'azure-iothub/dist/common-http/rest_api_client';
 import fc from 'fast-check';
 import { withRetry } from '../../dynamic-providers/with-retry';
-import { DEFAULT_RETRY_POLICY, nextRetryDelay, type RetryPolicy } from '../../lib/retry-backoff';
+import {
+  DEFAULT_RETRY_POLICY,
+  nextRetryDelay,
+  type RetryPolicy,
+  stalledForMs,
+} from '../../lib/retry-backoff';
 
 const policy = fc
   .record({
@@ -122,5 +127,48 @@ describe('withRetry', () => {
       (err: Error) => err.name === 'ThrottlingError',
     );
     assert.equal(calls, 1);
+  });
+});
+
+describe('retry budget counts time without progress', () => {
+  test('stalled time runs from the later of the call start and the last success', () => {
+    assert.equal(stalledForMs(10_000, 1_000, undefined), 9_000);
+    assert.equal(stalledForMs(10_000, 1_000, 500), 9_000, 'a success before the call started does not count');
+    assert.equal(stalledForMs(10_000, 1_000, 8_000), 2_000);
+  });
+
+  test('the absolute ceiling ends retrying even while the hub makes progress', () => {
+    const p: RetryPolicy = { baseMs: 10, capMs: 10, budgetMs: 1_000, maxTotalMs: 5_000 };
+    assert.notEqual(nextRetryDelay(p, 3, 100, 0.5, 4_000), null);
+    assert.equal(nextRetryDelay(p, 3, 100, 0.5, 5_000), null);
+    assert.ok(nextRetryDelay(p, 3, 100, 0.99, 4_995)! <= 5, 'never past the ceiling');
+  });
+
+  test('a throttled call outlives its budget while other calls succeed, and gives up once they stop', async () => {
+    const policy: RetryPolicy = { baseMs: 1, capMs: 2, budgetMs: 40, maxTotalMs: 10_000 };
+    let othersSucceeding = true;
+    const others = (async () => {
+      while (othersSucceeding) {
+        await withRetry(async () => 'ok', policy);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+    let calls = 0;
+    const queued = await withRetry(async () => {
+      calls++;
+      // Throttled for well past the 40 ms budget (each retry waits at least 0.5 ms).
+      if (calls < 150) throw sdkError(429, 'ThrottlingException');
+      return 'accepted';
+    }, policy);
+    assert.equal(queued, 'accepted');
+    othersSucceeding = false;
+    await others;
+
+    await assert.rejects(
+      withRetry(async () => {
+        throw sdkError(429, 'ThrottlingException');
+      }, policy),
+      (err: Error) => err.name === 'ThrottlingError',
+    );
   });
 });
