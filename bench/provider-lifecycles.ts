@@ -3,13 +3,11 @@
  * make the same hub calls in the same order:
  *  - `plainRegistryLifecycle`: the baseline, a plain azure-iothub script with ONE Registry (keep-alive)
  *    built by the project's client factory (the SDK cannot take a port otherwise, fact sheet §4);
- *  - `freshClientLifecycle`: a diagnostic, the same script building a new client for every call, as
- *    the providers do (dynamic-provider rule: "create SDK clients inside the methods");
  *  - `inProcessProviderLifecycle`: the provider objects' methods called in-process, in engine order
  *    (check → create; check → diff → update; delete);
  *  - `hostProviderLifecycle`: the same through the real dynamic-provider host over gRPC.
  *
- * Hub calls per lifecycle, all four: PUT device, PUT module, PATCH twin (If-Match *), PATCH twin
+ * Hub calls per lifecycle, all three: PUT device, PUT module, PATCH twin (If-Match *), PATCH twin
  * (If-Match etag), DELETE module, DELETE device. The twin's own delete is skipped, as the engine does
  * for `deletedWith: moduleIdentity` (index.ts).
  */
@@ -43,12 +41,6 @@ const desired = (generation: number) => ({ telemetryInterval: 10 * generation, m
 export function plainRegistryLifecycle(target: HubTarget): Lifecycle {
   const { registry } = createHubClient(target.connectionString, { caCertificate: target.caCertificate });
   return (deviceId) => registryCalls(() => registry, deviceId);
-}
-
-export function freshClientLifecycle(target: HubTarget): Lifecycle {
-  const fresh = () =>
-    createHubClient(target.connectionString, { caCertificate: target.caCertificate }).registry;
-  return (deviceId) => registryCalls(fresh, deviceId);
 }
 
 async function registryCalls(

@@ -20,7 +20,6 @@ import { describeMachine } from './machine';
 import { runPool, timed } from './pool';
 import {
   DYNAMIC_TYPES,
-  freshClientLifecycle,
   HUB_CALLS_PER_LIFECYCLE,
   type HubTarget,
   hostProviderLifecycle,
@@ -33,15 +32,12 @@ import {
 import { capturePulumiUpProviders } from './pulumi-up-providers';
 import { formatSpread, pairedRatios, spreadOf } from './stats';
 
-type Mode = 'baseline' | 'inProcess' | 'host' | 'freshClient';
-const MODES: readonly Mode[] = ['baseline', 'inProcess', 'host', 'freshClient'];
-/** The diagnostic mode only runs in the sequential hub-view pass: it explains, it is not a target. */
-const TIMED_MODES: readonly Mode[] = ['baseline', 'inProcess', 'host'];
+type Mode = 'baseline' | 'inProcess' | 'host';
+const MODES: readonly Mode[] = ['baseline', 'inProcess', 'host'];
 const LABELS: Record<Mode, string> = {
   baseline: 'plain Registry (one client, keep-alive)',
   inProcess: 'provider methods in-process',
   host: 'providers through the dynamic-provider host',
-  freshClient: 'diagnostic: plain script, new client per call',
 };
 
 export interface ProviderOverheadOptions {
@@ -63,8 +59,6 @@ function lifecycleFor(
   switch (mode) {
     case 'baseline':
       return plainRegistryLifecycle(target);
-    case 'freshClient':
-      return freshClientLifecycle(target);
     case 'inProcess':
       return inProcessProviderLifecycle(target);
     case 'host':
@@ -144,7 +138,7 @@ async function diagnose(host: ProviderHost, providers: SerializedProviders): Pro
   const hub = await startHubProcess({ logLevel: 'debug' });
   const sample = 5;
   const lines: string[] = [];
-  const perLifecycleMs = { baseline: 0, inProcess: 0, host: 0, freshClient: 0 };
+  const perLifecycleMs = { baseline: 0, inProcess: 0, host: 0 };
   try {
     for (const mode of MODES) {
       const lifecycle = lifecycleFor(mode, targetOf(hub), host, providers);
@@ -176,17 +170,17 @@ async function timeModes(
   host: ProviderHost,
   providers: SerializedProviders,
 ): Promise<Record<Mode, number[]>> {
-  const times: Record<Mode, number[]> = { baseline: [], inProcess: [], host: [], freshClient: [] };
+  const times: Record<Mode, number[]> = { baseline: [], inProcess: [], host: [] };
   // Warm-up: JIT, module loading in the host, first TLS contexts; not recorded.
-  for (const mode of TIMED_MODES) {
+  for (const mode of MODES) {
     await runMode(mode, 'warm', { ...o, lifecycles: Math.min(20, o.lifecycles) }, target, host, providers);
   }
   for (let round = 0; round < o.rounds; round++) {
     // Rotate the order so no mode always runs first (or last) in a round.
-    const order = TIMED_MODES.map((_, i) => TIMED_MODES[(i + round) % TIMED_MODES.length]!);
+    const order = MODES.map((_, i) => MODES[(i + round) % MODES.length]!);
     for (const mode of order) times[mode].push(await runMode(mode, `r${round}`, o, target, host, providers));
   }
-  for (const mode of TIMED_MODES) {
+  for (const mode of MODES) {
     const perLifecycle = times[mode].map((ms) => ms / o.lifecycles);
     say(
       `  ${LABELS[mode]}: ${formatSpread(spreadOf(times[mode]), 'ms')} total; ${formatSpread(spreadOf(perLifecycle), 'ms', 2)} per lifecycle`,
@@ -217,7 +211,6 @@ export async function runProviderOverhead(
     await host.close();
     await hub.close();
   }
-  const sequential = diagnosis.perLifecycleMs;
   const figures = [
     ratioFigure(
       'provider-overhead.in-process',
@@ -230,12 +223,6 @@ export async function runProviderOverhead(
       pairedRatios(times.host, times.baseline),
       { direction: 'at-most', value: 1.5 },
       'dynamic-provider host over gRPC / plain Registry',
-    ),
-    ratioFigure(
-      'provider-overhead.fresh-client',
-      [sequential.freshClient / sequential.baseline],
-      null,
-      'diagnostic, sequential: plain script with a new client per call / plain Registry',
     ),
   ];
   const result: BenchResult = { benchmark: 'provider-overhead', ratios: figures, notes: [] };

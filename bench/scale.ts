@@ -143,7 +143,9 @@ async function throttledRun(
   texts: ProviderTexts,
   shape: StackShape,
 ): Promise<{ ms: number; run: StackRun }> {
-  const host = await startProviderHost();
+  // The providers retry throttled calls for up to an hour while the hub makes progress
+  // (lib/retry-backoff.ts); the harness must not cut a call off sooner than `pulumi up` would.
+  const host = await startProviderHost({ callDeadlineMs: 3_600_000 });
   try {
     return await withHub({ throttle: { tier: 'S1', units: o.s1Units }, logLevel: 'info' }, async (hub) => {
       const meter = startCpuMeter({
