@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { WELL_KNOWN_POLICIES } from '../../lib/local-hub-defaults';
 import { createCertificateAuthority } from '../../local-hub/tls/certificates';
 import {
+  DYNAMIC_TYPES,
   MOCK_ARM_PRIMARY_KEY,
   MOCK_ARM_SECONDARY_KEY,
   type ProgramRun,
@@ -13,12 +14,7 @@ import {
   readStackFile,
 } from '../support/program-under-mocks';
 
-export const DYNAMIC_TYPES = {
-  device: 'pulumi-nodejs:dynamic/iothub:DeviceIdentity',
-  module: 'pulumi-nodejs:dynamic/iothub:ModuleIdentity',
-  moduleTwin: 'pulumi-nodejs:dynamic/iothub:ModuleTwin',
-  deviceTwin: 'pulumi-nodejs:dynamic/iothub:DeviceTwin',
-} as const;
+export { DYNAMIC_TYPES };
 
 export interface TempCa {
   dir: string;

@@ -10,14 +10,9 @@ import * as path from 'node:path';
 import type { LocalHub } from '../../local-hub/index';
 import type { PlainObject } from './host-grpc';
 import { startTestHub } from './local-hub-fixture';
-import { type NewResourceHandler, runProgramUnderMocks } from './program-under-mocks';
+import { DYNAMIC_TYPES, type NewResourceHandler, runProgramUnderMocks } from './program-under-mocks';
 
-export const DYNAMIC_TYPES = {
-  device: 'pulumi-nodejs:dynamic/iothub:DeviceIdentity',
-  module: 'pulumi-nodejs:dynamic/iothub:ModuleIdentity',
-  moduleTwin: 'pulumi-nodejs:dynamic/iothub:ModuleTwin',
-  deviceTwin: 'pulumi-nodejs:dynamic/iothub:DeviceTwin',
-} as const;
+export { DYNAMIC_TYPES };
 export type DynamicKind = keyof typeof DYNAMIC_TYPES;
 
 export interface ProgramHub {

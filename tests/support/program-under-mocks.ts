@@ -28,6 +28,14 @@ export const MOCK_ARM_PRIMARY_KEY = Buffer.from('mock-arm-primary-key-0123456789
 export const MOCK_ARM_SECONDARY_KEY = Buffer.from('mock-arm-secondary-key-0123456789').toString('base64');
 export const MOCK_SUBSCRIPTION = '00000000-0000-0000-0000-000000000000';
 
+/** The type tokens the providers register (`pulumi-nodejs:dynamic/<module>:<Kind>`). */
+export const DYNAMIC_TYPES = {
+  device: 'pulumi-nodejs:dynamic/iothub:DeviceIdentity',
+  module: 'pulumi-nodejs:dynamic/iothub:ModuleIdentity',
+  moduleTwin: 'pulumi-nodejs:dynamic/iothub:ModuleTwin',
+  deviceTwin: 'pulumi-nodejs:dynamic/iothub:DeviceTwin',
+} as const;
+
 /** Options of the registration request that the mock API itself does not pass on. */
 export interface Registration {
   urn: string;
