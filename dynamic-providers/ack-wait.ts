@@ -14,7 +14,7 @@ import { withRetry } from './with-retry';
 const POLL_INTERVAL_MS = 300;
 
 export interface AckTarget {
-  registry: Registry;
+  hub: { registry: Registry; hostName: string };
   deviceId: string;
   moduleId: string;
   label: string;
@@ -37,7 +37,10 @@ export async function waitForAcks(
   let pending = ownedKeys;
   while (Date.now() < deadline) {
     await sleep(Math.max(0, Math.min(POLL_INTERVAL_MS, deadline - Date.now())));
-    const result = await withRetry(() => target.registry.getModuleTwin(target.deviceId, target.moduleId));
+    const { registry, hostName } = target.hub;
+    const result = await withRetry(() => registry.getModuleTwin(target.deviceId, target.moduleId), {
+      paced: { hostName, lane: 'twinRead' },
+    });
     const evaluation = evaluateAcks(hubTwinFromSdk(result.responseBody).reported, ownedKeys, writtenVersion);
     if (evaluation.converged) return;
     if (evaluation.failures.length > 0) {

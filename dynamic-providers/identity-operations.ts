@@ -28,11 +28,18 @@ import {
   stateFromOutputs,
 } from '../lib/resource-identity-state';
 import { hubOperationError, isAlreadyExists, isEtagMismatch, isNotFound, resourceLabel } from './hub-errors';
+import type { PacedLane } from './hub-pacer';
 import { createHubClient } from './iothub-client';
 import { withRetry } from './with-retry';
 
 /** A module PUT carries the etag it read; on a concurrent change (412) re-read and overlay again. */
 const ETAG_ATTEMPTS = 3;
+
+/** The registry of one hub, and the pacing lane its identity calls share (fact sheet §5: one throttle class). */
+interface IdentityHub {
+  registry: Registry;
+  lane: PacedLane;
+}
 
 interface IdentityIds {
   deviceId: string;
@@ -66,23 +73,28 @@ function connect(kind: IdentityKind, inputs: IdentityInputs | IdentityOutputs, i
     identityResourceId(ids.deviceId, ids.moduleId),
     client.hostName,
   );
-  return { ...client, label, secrets: secretsOf(inputs) };
+  const lane: PacedLane = { hostName: client.hostName, lane: 'identityRegistry' };
+  return { ...client, lane, label, secrets: secretsOf(inputs) };
 }
 
-async function hubGet(registry: Registry, ids: IdentityIds): Promise<HubIdentity> {
+async function hubGet({ registry, lane }: IdentityHub, ids: IdentityIds): Promise<HubIdentity> {
   const result =
     ids.moduleId === undefined
-      ? await withRetry(() => registry.get(ids.deviceId))
-      : await withRetry(() => registry.getModule(ids.deviceId, ids.moduleId!));
+      ? await withRetry(() => registry.get(ids.deviceId), { paced: lane })
+      : await withRetry(() => registry.getModule(ids.deviceId, ids.moduleId!), { paced: lane });
   return plain(result.responseBody);
 }
 
 /** Full PUT. Devices: Registry.update (If-Match "*"); modules: updateModule with the etag read. */
-async function hubPut(registry: Registry, kind: IdentityKind, body: HubIdentity): Promise<HubIdentity> {
+async function hubPut(
+  { registry, lane }: IdentityHub,
+  kind: IdentityKind,
+  body: HubIdentity,
+): Promise<HubIdentity> {
   const result =
     kind === 'module'
-      ? await withRetry(() => registry.updateModule(body as any))
-      : await withRetry(() => registry.update(body as any));
+      ? await withRetry(() => registry.updateModule(body as any), { paced: lane })
+      : await withRetry(() => registry.update(body as any), { paced: lane });
   return plain(result.responseBody);
 }
 
@@ -97,22 +109,18 @@ function freshKeys(): { primaryKey: string; secondaryKey: string } {
  * PUT when nothing differs. Modules retry on 412 with a fresh read.
  */
 async function overlayCurrent(
-  registry: Registry,
+  hub: IdentityHub,
   kind: IdentityKind,
   ids: IdentityIds,
   inputs: IdentityInputs,
   fieldsFor: (current: HubIdentity) => IdentityField[],
 ): Promise<HubIdentity> {
   for (let attempt = 1; ; attempt++) {
-    const current = await hubGet(registry, ids);
+    const current = await hubGet(hub, ids);
     const fields = fieldsFor(current);
     if (fields.length === 0) return current;
     try {
-      return await hubPut(
-        registry,
-        kind,
-        identityUpdateBody(current, specFromInputs(inputs), fields, freshKeys),
-      );
+      return await hubPut(hub, kind, identityUpdateBody(current, specFromInputs(inputs), fields, freshKeys));
     } catch (err) {
       if (!isEtagMismatch(err) || attempt >= ETAG_ATTEMPTS) throw err;
     }
@@ -133,15 +141,18 @@ export async function createIdentity(
   inputs: IdentityInputs,
 ): Promise<{ id: string; outs: IdentityOutputs }> {
   const ids = idsOf(inputs);
-  const { registry, hostName, label, secrets } = connect(kind, inputs, ids);
+  const { registry, lane, hostName, label, secrets } = connect(kind, inputs, ids);
   const id = identityResourceId(ids.deviceId, ids.moduleId);
   const body = identityCreateBody(kind, specFromInputs(inputs));
   let attempts = 0;
   try {
-    const result = await withRetry(() => {
-      attempts++;
-      return kind === 'module' ? registry.addModule(body as any) : registry.create(body as any);
-    });
+    const result = await withRetry(
+      () => {
+        attempts++;
+        return kind === 'module' ? registry.addModule(body as any) : registry.create(body as any);
+      },
+      { paced: lane },
+    );
     return { id, outs: identityOutputs(kind, inputs, hostName, plain(result.responseBody)) };
   } catch (err) {
     if (!isAlreadyExists(err)) throw hubOperationError(label, 'create', err, secrets);
@@ -152,7 +163,7 @@ export async function createIdentity(
   // Adopt: every declared field that differs from the hub is applied; keys only when supplied.
   const spec = specFromInputs(inputs);
   try {
-    const hub = await overlayCurrent(registry, kind, ids, inputs, (current) =>
+    const hub = await overlayCurrent({ registry, lane }, kind, ids, inputs, (current) =>
       changedIdentityFields(identityStateFromHub(current), spec),
     );
     return { id, outs: identityOutputs(kind, inputs, hostName, hub) };
@@ -171,10 +182,10 @@ export async function readIdentity(
     deviceId: props.deviceId ?? deviceFromId,
     moduleId: kind === 'module' ? ((props as { moduleId?: string }).moduleId ?? moduleFromId) : undefined,
   });
-  const { registry, hostName, label, secrets } = connect(kind, props, ids);
+  const { registry, lane, hostName, label, secrets } = connect(kind, props, ids);
   let hub: HubIdentity;
   try {
-    hub = await hubGet(registry, ids);
+    hub = await hubGet({ registry, lane }, ids);
   } catch (err) {
     // Gone (identity or its device deleted): no id, so the engine drops it from state.
     if (isNotFound(err)) return {};
@@ -198,9 +209,10 @@ export async function updateIdentity(
     const outs = { ...rest, ...echoedInputs(news) } as IdentityOutputs;
     return { outs };
   }
-  const { registry, hostName, label, secrets } = connect(kind, news, ids);
+  const connection = connect(kind, news, ids);
+  const { hostName, label, secrets } = connection;
   try {
-    const hub = await overlayCurrent(registry, kind, ids, news, () => fields);
+    const hub = await overlayCurrent(connection, kind, ids, news, () => fields);
     return { outs: identityOutputs(kind, news, hostName, hub) };
   } catch (err) {
     throw hubOperationError(label, 'update', err, secrets);
@@ -219,11 +231,11 @@ function echoedInputs(news: IdentityInputs): Partial<IdentityOutputs> {
 
 export async function deleteIdentity(kind: IdentityKind, props: IdentityOutputs): Promise<void> {
   const ids = idsOf(props);
-  const { registry, label, secrets } = connect(kind, props, ids);
+  const { registry, lane, label, secrets } = connect(kind, props, ids);
   try {
     // removeModule(deviceId, moduleId): the promise form taking a module object is broken (fact sheet §0.5).
-    if (ids.moduleId === undefined) await withRetry(() => registry.delete(ids.deviceId));
-    else await withRetry(() => registry.removeModule(ids.deviceId, ids.moduleId!));
+    if (ids.moduleId === undefined) await withRetry(() => registry.delete(ids.deviceId), { paced: lane });
+    else await withRetry(() => registry.removeModule(ids.deviceId, ids.moduleId!), { paced: lane });
   } catch (err) {
     // Already gone is what delete wants.
     if (!isNotFound(err)) throw hubOperationError(label, 'delete', err, secrets);

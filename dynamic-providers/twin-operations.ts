@@ -31,6 +31,12 @@ import { withRetry } from './with-retry';
 /** Devices report often and each report changes the etag (§6), so allow a few re-reads. */
 const ETAG_ATTEMPTS = 5;
 
+/** One hub's registry; twin reads and twin updates are separate throttle classes there (fact sheet §5). */
+interface TwinHub {
+  registry: Registry;
+  hostName: string;
+}
+
 interface TwinIds {
   deviceId: string;
   moduleId?: string;
@@ -50,31 +56,31 @@ function connect(source: TwinInputs, ids: TwinIds) {
   return { ...client, label, secrets: [source.hubConnectionString, key] };
 }
 
-async function hubGetTwin(registry: Registry, ids: TwinIds): Promise<HubTwin> {
+async function hubGetTwin({ registry, hostName }: TwinHub, ids: TwinIds): Promise<HubTwin> {
+  const lane = { hostName, lane: 'twinRead' } as const;
   const result =
     ids.moduleId === undefined
-      ? await withRetry(() => registry.getTwin(ids.deviceId))
-      : await withRetry(() => registry.getModuleTwin(ids.deviceId, ids.moduleId!));
+      ? await withRetry(() => registry.getTwin(ids.deviceId), { paced: lane })
+      : await withRetry(() => registry.getModuleTwin(ids.deviceId, ids.moduleId!), { paced: lane });
   return hubTwinFromSdk(result.responseBody);
 }
 
-async function patchOwned(
-  registry: Registry,
-  ids: TwinIds,
-  patch: TwinPatch,
-  etag: string,
-): Promise<HubTwin> {
+async function patchOwned(hub: TwinHub, ids: TwinIds, patch: TwinPatch, etag: string): Promise<HubTwin> {
+  const { registry } = hub;
+  const lane = { hostName: hub.hostName, lane: 'twinUpdate' } as const;
   let ifMatch = etag;
   for (let attempt = 1; ; attempt++) {
     try {
       const result =
         ids.moduleId === undefined
-          ? await withRetry(() => registry.updateTwin(ids.deviceId, patch, ifMatch))
-          : await withRetry(() => registry.updateModuleTwin(ids.deviceId, ids.moduleId!, patch, ifMatch));
+          ? await withRetry(() => registry.updateTwin(ids.deviceId, patch, ifMatch), { paced: lane })
+          : await withRetry(() => registry.updateModuleTwin(ids.deviceId, ids.moduleId!, patch, ifMatch), {
+              paced: lane,
+            });
       return hubTwinFromSdk(result.responseBody);
     } catch (err) {
       if (!isEtagMismatch(err) || attempt >= ETAG_ATTEMPTS) throw err;
-      ifMatch = (await hubGetTwin(registry, ids)).etag;
+      ifMatch = (await hubGetTwin(hub, ids)).etag;
     }
   }
 }
@@ -89,19 +95,20 @@ async function writeTwin(
   previous: TwinOutputs | undefined,
 ): Promise<TwinOutputs> {
   const ids = idsOf(inputs);
-  const { registry, label, secrets } = connect(inputs, ids);
+  const hub = connect(inputs, ids);
+  const { label, secrets } = hub;
   let outs: TwinOutputs;
   try {
     const patch = twinWritePatch(previous, inputs);
     const twin = patch
-      ? await patchOwned(registry, ids, patch, previous?.etag || '*')
-      : await hubGetTwin(registry, ids);
+      ? await patchOwned(hub, ids, patch, previous?.etag || '*')
+      : await hubGetTwin(hub, ids);
     outs = twinOutputs(inputs, inputs, twin);
   } catch (err) {
     throw hubOperationError(label, action, err, secrets);
   }
   if (inputs.waitForAck !== undefined && ids.moduleId !== undefined) {
-    const target = { registry, deviceId: ids.deviceId, moduleId: ids.moduleId, label };
+    const target = { hub, deviceId: ids.deviceId, moduleId: ids.moduleId, label };
     try {
       await waitForAcks(target, ownedTopLevelKeys(inputs.desired), outs.desiredVersion, inputs.waitForAck);
     } catch (err) {
@@ -139,10 +146,11 @@ export async function readTwin(
   };
   if (previous.moduleId === undefined && moduleFromId !== undefined) previous.moduleId = moduleFromId;
   const ids = idsOf(previous);
-  const { registry, label, secrets } = connect(previous, ids);
+  const hub = connect(previous, ids);
+  const { label, secrets } = hub;
   let twin: HubTwin;
   try {
-    twin = await hubGetTwin(registry, ids);
+    twin = await hubGetTwin(hub, ids);
   } catch (err) {
     if (isNotFound(err)) return {};
     throw hubOperationError(label, 'read', err, secrets);
@@ -156,9 +164,10 @@ export async function deleteTwin(props: TwinOutputs): Promise<void> {
   const ids = idsOf(props);
   const patch = twinReleasePatch(props);
   if (patch === null) return;
-  const { registry, label, secrets } = connect(props, ids);
+  const hub = connect(props, ids);
+  const { label, secrets } = hub;
   try {
-    await patchOwned(registry, ids, patch, props.etag || '*');
+    await patchOwned(hub, ids, patch, props.etag || '*');
   } catch (err) {
     // The identity (and with it the twin) is already gone: nothing left to release.
     if (!isNotFound(err)) throw hubOperationError(label, 'delete', err, secrets);

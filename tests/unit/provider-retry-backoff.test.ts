@@ -83,32 +83,41 @@ describe('withRetry', () => {
   test('retries 429 and 503 until the call succeeds', async () => {
     const failures = [sdkError(429, 'ThrottlingException'), sdkError(503, 'ServiceUnavailable')];
     let calls = 0;
-    const result = await withRetry(async () => {
-      calls++;
-      const next = failures.shift();
-      if (next) throw next;
-      return 'done';
-    }, fast);
+    const result = await withRetry(
+      async () => {
+        calls++;
+        const next = failures.shift();
+        if (next) throw next;
+        return 'done';
+      },
+      { policy: fast },
+    );
     assert.equal(result, 'done');
     assert.equal(calls, 3);
   });
 
   test('retries a reset connection', async () => {
     let calls = 0;
-    const result = await withRetry(async () => {
-      if (calls++ === 0) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-      return calls;
-    }, fast);
+    const result = await withRetry(
+      async () => {
+        if (calls++ === 0) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+        return calls;
+      },
+      { policy: fast },
+    );
     assert.equal(result, 2);
   });
 
   test('rethrows any other error at once', async () => {
     let calls = 0;
     await assert.rejects(
-      withRetry(async () => {
-        calls++;
-        throw sdkError(409, 'DeviceAlreadyExists');
-      }, fast),
+      withRetry(
+        async () => {
+          calls++;
+          throw sdkError(409, 'DeviceAlreadyExists');
+        },
+        { policy: fast },
+      ),
       (err: Error) => err.name === 'DeviceAlreadyExistsError',
     );
     assert.equal(calls, 1);
@@ -122,7 +131,7 @@ describe('withRetry', () => {
           calls++;
           throw sdkError(429, 'ThrottlingBacklogTimeout');
         },
-        { baseMs: 1, capMs: 1, budgetMs: 0 },
+        { policy: { baseMs: 1, capMs: 1, budgetMs: 0 } },
       ),
       (err: Error) => err.name === 'ThrottlingError',
     );
@@ -149,25 +158,31 @@ describe('retry budget counts time without progress', () => {
     let othersSucceeding = true;
     const others = (async () => {
       while (othersSucceeding) {
-        await withRetry(async () => 'ok', policy);
+        await withRetry(async () => 'ok', { policy });
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     })();
     let calls = 0;
-    const queued = await withRetry(async () => {
-      calls++;
-      // Throttled for well past the 40 ms budget (each retry waits at least 0.5 ms).
-      if (calls < 150) throw sdkError(429, 'ThrottlingException');
-      return 'accepted';
-    }, policy);
+    const queued = await withRetry(
+      async () => {
+        calls++;
+        // Throttled for well past the 40 ms budget (each retry waits at least 0.5 ms).
+        if (calls < 150) throw sdkError(429, 'ThrottlingException');
+        return 'accepted';
+      },
+      { policy },
+    );
     assert.equal(queued, 'accepted');
     othersSucceeding = false;
     await others;
 
     await assert.rejects(
-      withRetry(async () => {
-        throw sdkError(429, 'ThrottlingException');
-      }, policy),
+      withRetry(
+        async () => {
+          throw sdkError(429, 'ThrottlingException');
+        },
+        { policy },
+      ),
       (err: Error) => err.name === 'ThrottlingError',
     );
   });

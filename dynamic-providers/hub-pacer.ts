@@ -1,0 +1,89 @@
+/**
+ * The process-wide queues behind lib/throttle-pacer.ts: one lane per (hub host, throttle class),
+ * shared by every resource the provider host serves. A throttled call waits here for its turn; the
+ * lane releases one waiter every `gapMs`, in arrival order.
+ *
+ * Lanes live on `globalThis` under a registered symbol, looked up at call time: Pulumi's closure
+ * serializer would capture a module-level Map by value and rebuild it empty (docs/dynamic-provider-
+ * serialization.md), and every provider in the host process must share the same lanes.
+ */
+import {
+  afterSuccess,
+  afterThrottled,
+  DEFAULT_PACER_POLICY,
+  type HubLane,
+  initialPacerState,
+  isPacing,
+  type PacerPolicy,
+  type PacerState,
+} from '../lib/throttle-pacer';
+
+export interface PacedLane {
+  hostName: string;
+  lane: HubLane;
+}
+
+interface LaneQueue {
+  state: PacerState;
+  waiters: Array<(releasedMs: number) => void>;
+  timer?: ReturnType<typeof setTimeout>;
+  nextReleaseMs: number;
+}
+
+function laneQueue(paced: PacedLane): LaneQueue {
+  const slot = Symbol.for('iothub-as-code.hub-pacer');
+  const global = globalThis as unknown as Record<symbol, Map<string, LaneQueue> | undefined>;
+  let lanes = global[slot];
+  if (!lanes) {
+    lanes = new Map();
+    global[slot] = lanes;
+  }
+  const key = `${paced.hostName}\n${paced.lane}`;
+  let lane = lanes.get(key);
+  if (!lane) {
+    lane = { state: initialPacerState(DEFAULT_PACER_POLICY), waiters: [], nextReleaseMs: 0 };
+    lanes.set(key, lane);
+  }
+  return lane;
+}
+
+/** Resolves with the time the call may be sent: at once unless the lane is pacing. */
+export function awaitTurn(paced: PacedLane, policy: PacerPolicy = DEFAULT_PACER_POLICY): Promise<number> {
+  const lane = laneQueue(paced);
+  const now = Date.now();
+  if (!isPacing(lane.state, policy, now, lane.waiters.length)) return Promise.resolve(now);
+  return new Promise((resolve) => {
+    lane.waiters.push(resolve);
+    scheduleRelease(lane);
+  });
+}
+
+/** Feeds a call's outcome back into its lane. */
+export function reportOutcome(
+  paced: PacedLane,
+  outcome: 'success' | 'throttled',
+  sentMs: number,
+  policy: PacerPolicy = DEFAULT_PACER_POLICY,
+): void {
+  const lane = laneQueue(paced);
+  const now = Date.now();
+  lane.state =
+    outcome === 'throttled'
+      ? afterThrottled(lane.state, policy, sentMs, now)
+      : afterSuccess(lane.state, policy, isPacing(lane.state, policy, now, lane.waiters.length));
+}
+
+function scheduleRelease(lane: LaneQueue): void {
+  if (lane.timer !== undefined || lane.waiters.length === 0) return;
+  const wait = Math.max(0, lane.nextReleaseMs - Date.now());
+  // Not unref'd: a waiting call is pending work, and the timer is what will send it.
+  lane.timer = setTimeout(() => {
+    lane.timer = undefined;
+    const release = lane.waiters.shift();
+    const now = Date.now();
+    // The gap is read at release time, so a slowdown applies to everyone still waiting.
+    lane.nextReleaseMs = now + lane.state.gapMs;
+    release?.(now);
+    scheduleRelease(lane);
+  }, wait);
+}
