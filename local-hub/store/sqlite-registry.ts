@@ -18,6 +18,14 @@ export interface IdentityRow {
   twin: StoredTwin;
 }
 
+/** Which rows a scan visits: device rows (module_id '') or module rows. */
+export type RowKind = 'device' | 'module';
+
+/** A row with its place in scan order: its rowid (creation order; upserts keep the rowid). */
+export interface PositionedRow extends IdentityRow {
+  position: number;
+}
+
 interface RawRow {
   identity: string;
   twin: string;
@@ -57,7 +65,13 @@ export class SqliteRegistry {
       listModules: db.prepare<[string], RawRow>(
         "SELECT identity, twin FROM identities WHERE device_id = ? AND module_id <> '' ORDER BY rowid",
       ),
-      listAll: db.prepare<[], RawRow>('SELECT identity, twin FROM identities ORDER BY rowid'),
+      // Keyset scans: a seek on the rowid b-tree, so a page costs the same wherever it starts.
+      devicesAfter: db.prepare<[number], RawRow & { position: number }>(
+        "SELECT rowid AS position, identity, twin FROM identities WHERE module_id = '' AND rowid > ? ORDER BY rowid",
+      ),
+      modulesAfter: db.prepare<[number], RawRow & { position: number }>(
+        "SELECT rowid AS position, identity, twin FROM identities WHERE module_id <> '' AND rowid > ? ORDER BY rowid",
+      ),
       nextCounter: db.prepare<[string], { value: number }>(
         `INSERT INTO counters (name, value) VALUES (?, 1)
          ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value`,
@@ -125,8 +139,16 @@ export class SqliteRegistry {
     return this.stmt.listModules.all(deviceId).map(parseRow);
   }
 
-  listAll(): IdentityRow[] {
-    return this.stmt.listAll.all().map(parseRow);
+  /**
+   * Visits the device (or module) rows after `position` in rowid order, reading and parsing one row
+   * at a time, until `visit` returns false or the rows run out. A callback rather than an iterator:
+   * the loop below always closes the statement, and an open one would refuse every write.
+   */
+  scanAfter(kind: RowKind, position: number, visit: (row: PositionedRow) => boolean): void {
+    const stmt = kind === 'device' ? this.stmt.devicesAfter : this.stmt.modulesAfter;
+    for (const raw of stmt.iterate(position)) {
+      if (!visit({ position: raw.position, ...parseRow(raw) })) break;
+    }
   }
 
   /** Hub-wide monotonic counter (identity etags), never reused, even after deletes. */
