@@ -1,6 +1,7 @@
 /**
  * The hub's only I/O: identities and twins in SQLite (architecture.md "Durable by default").
- * WAL + synchronous=FULL, so a write that returned has reached the disk and survives kill -9.
+ * WAL + synchronous=NORMAL: a write that returned is in the WAL, in the OS's hands, and survives kill -9
+ * of the hub (docs/local-hub-durability.md says why not FULL).
  * One row per identity (module_id '' for the device itself), identity and twin as JSON columns:
  * the rules live in the pure modules, this file only stores what they produce.
  */
@@ -89,8 +90,10 @@ export class SqliteRegistry {
       fs.mkdirSync(o.dataDir, { recursive: true });
       db = new Database(path.join(o.dataDir, DATABASE_FILE));
       db.pragma('journal_mode = WAL');
-      // FULL (not WAL's usual NORMAL): every commit is fsynced, so acknowledged writes survive a crash.
-      db.pragma('synchronous = FULL');
+      // NORMAL, WAL's usual setting: a commit is written to the WAL (survives the hub being killed) and
+      // fsynced at checkpoints. FULL fsynced every commit: 15x the cost per write (bench/scale.ts), held
+      // on the hub's event loop, to also survive power loss, which a local development hub need not.
+      db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
     } else {
       db = new Database(':memory:');
