@@ -35,8 +35,33 @@ export interface BenchHub {
   close(): Promise<void>;
 }
 
+/**
+ * Opt-in diagnostics: `BENCH_HUB_CPU_PROF_DIR=<dir>` runs every hub child under `node --cpu-prof`,
+ * writing `<dir>/*.cpuprofile` when the hub exits (its SIGTERM path ends with `process.exit`);
+ * `BENCH_HUB_CPU_PROF_INTERVAL=<µs>` samples more often than V8's 1000 µs default.
+ */
+function profilingArgs(): string[] {
+  const dir = process.env['BENCH_HUB_CPU_PROF_DIR'];
+  if (!dir) return [];
+  const interval = process.env['BENCH_HUB_CPU_PROF_INTERVAL'];
+  return [
+    '--cpu-prof',
+    `--cpu-prof-dir=${path.resolve(dir)}`,
+    ...(interval ? [`--cpu-prof-interval=${interval}`] : []),
+  ];
+}
+
 function cliArgs(o: HubProcessOptions): string[] {
-  const args = ['--import', 'tsx', CLI, '--port', '0', '--log-level', o.logLevel ?? 'warn'];
+  const args = [
+    ...profilingArgs(),
+    '--import',
+    'tsx',
+    CLI,
+    '--port',
+    '0',
+    '--log-level',
+    o.logLevel ?? 'warn',
+  ];
   args.push(...(o.dataDir === undefined ? ['--in-memory'] : ['--data-dir', o.dataDir]));
   if (o.throttle) args.push('--throttle', o.throttle.tier, '--units', String(o.throttle.units));
   return args;

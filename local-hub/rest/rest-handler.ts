@@ -14,6 +14,7 @@ import type { RequestThrottle } from '../throttle/request-throttle';
 import { readJsonBody } from './request-body';
 import { matchRoute, type Route, type RouteResult } from './routes';
 import { authorizeServiceRequest } from './service-auth';
+import { VerifiedTokenCache } from './verified-tokens';
 
 export interface RestHandlerOptions {
   state: HubState;
@@ -26,13 +27,19 @@ export interface RestHandlerOptions {
   now?: () => number;
 }
 
+/** The options plus what the handler keeps across requests. */
+interface HandlerContext extends RestHandlerOptions {
+  verifiedTokens: VerifiedTokenCache;
+}
+
 interface ParsedTarget {
   path: string;
   segments: string[];
   query: URLSearchParams;
 }
 
-export function createRestHandler(o: RestHandlerOptions): http.RequestListener {
+export function createRestHandler(options: RestHandlerOptions): http.RequestListener {
+  const o: HandlerContext = { ...options, verifiedTokens: new VerifiedTokenCache() };
   return (req, res) => {
     const started = process.hrtime.bigint();
     let path = '';
@@ -50,7 +57,7 @@ export function createRestHandler(o: RestHandlerOptions): http.RequestListener {
 async function handle(
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  o: RestHandlerOptions,
+  o: HandlerContext,
   notePath: (path: string) => void,
 ): Promise<number> {
   const target = parseTarget(req.url ?? '/');
@@ -88,7 +95,7 @@ function authorize(
   req: http.IncomingMessage,
   route: Route,
   params: Record<string, string>,
-  o: RestHandlerOptions,
+  o: HandlerContext,
 ): void {
   const outcome = authorizeServiceRequest({
     authorization: req.headers.authorization,
@@ -98,6 +105,7 @@ function authorize(
     policies: o.policies,
     isOwnHostName: o.isOwnHostName,
     nowSeconds: Math.floor((o.now ?? Date.now)() / 1000),
+    verifiedTokens: o.verifiedTokens,
   });
   if (!outcome.ok) {
     // One generic answer for every auth failure; the specific reason only at debug.
@@ -118,6 +126,8 @@ function parseTarget(url: string): ParsedTarget {
   raw.shift();
   if (raw.length > 0 && raw[raw.length - 1] === '') raw.pop();
   const segments = raw.map((s) => {
+    // Most segments carry no escape; decoding only those that do keeps the per-request path short.
+    if (!s.includes('%')) return s;
     try {
       return decodeURIComponent(s);
     } catch {
@@ -130,8 +140,10 @@ function parseTarget(url: string): ParsedTarget {
 /** The SDKs always quote If-Match values (fact sheet §1.1); `W/` weak markers are tolerated. */
 function parseIfMatch(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
-  const value = header.trim().replace(/^W\//, '');
-  return value.replace(/^"(.*)"$/, '$1');
+  const trimmed = header.trim();
+  const value = trimmed.startsWith('W/') ? trimmed.slice(2) : trimmed;
+  // Header values never hold line breaks (Node refuses them), so this is /^"(.*)"$/ without a regex.
+  return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
 }
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';

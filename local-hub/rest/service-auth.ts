@@ -3,10 +3,13 @@
  * with that policy's primary or secondary key, not expired, whose `sr` names this hub and covers
  * the resource; then the policy must hold the operation's right. Callers answer every failure with
  * the same 401 and log the specific reason at debug only (the reason must not help an attacker).
+ * What a token proves by itself is remembered per hub (verified-tokens.ts), so a token reused for
+ * many requests costs one HMAC; expiry, scope coverage and rights are decided on every request.
  */
 
 import type { HubRight, PolicyDefinition } from '../../lib/local-hub-defaults';
 import { parseSasToken, sasResourceScope, sasScopeCovers, verifySasSignature } from '../../lib/sas-token';
+import type { VerifiedToken, VerifiedTokenCache } from './verified-tokens';
 
 /** What an operation needs; RegistryWrite implies RegistryRead (brief, IoT Hub permissions doc [S5]). */
 export type Access = 'registryRead' | 'registryWrite' | 'serviceConnect' | 'query';
@@ -30,33 +33,63 @@ export interface AuthRequest {
   policies: readonly PolicyDefinition[];
   isOwnHostName: (host: string) => boolean;
   nowSeconds: number;
+  /** Tokens already verified by this hub (verified-tokens.ts); omitted, every token is verified afresh. */
+  verifiedTokens?: VerifiedTokenCache;
 }
 
+type Verification =
+  | { ok: true; token: VerifiedToken; policy: PolicyDefinition }
+  | { ok: false; reason: string };
+
+const refuse = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
+
 export function authorizeServiceRequest(r: AuthRequest): AuthOutcome {
-  if (!r.authorization) return { ok: false, reason: 'no Authorization header' };
-  const parsed = parseSasToken(r.authorization);
-  if (!parsed.ok) return { ok: false, reason: parsed.reason };
-  const token = parsed.token;
-  if (token.skn === undefined) {
-    return { ok: false, reason: 'device-scoped token (no skn) on the service API' };
-  }
-  const policy = r.policies.find((p) => p.keyName === token.skn);
-  if (!policy) return { ok: false, reason: `no shared access policy named ${JSON.stringify(token.skn)}` };
-  if (!verifySasSignature(token, policy.primaryKey) && !verifySasSignature(token, policy.secondaryKey)) {
-    return { ok: false, reason: `signature does not match policy ${policy.keyName}` };
-  }
-  if (token.se < r.nowSeconds) return { ok: false, reason: `token expired at ${token.se}` };
-  const scope = sasResourceScope(token.sr);
-  if (!scope) return { ok: false, reason: 'sr is not <host>[/devices/<id>[/modules/<id>]]' };
-  if (!r.isOwnHostName(scope.host)) return { ok: false, reason: `sr host ${scope.host} is not this hub` };
-  const target = { host: scope.host, deviceId: r.deviceId, moduleId: r.moduleId };
-  if (!sasScopeCovers(scope, target))
-    return { ok: false, reason: 'sr does not cover the addressed resource' };
+  if (!r.authorization) return refuse('no Authorization header');
+  const verified = cachedVerification(r, r.authorization) ?? verifyToken(r, r.authorization);
+  if (!verified.ok) return verified;
+  const { token, policy } = verified;
+  const target = { host: token.scope.host, deviceId: r.deviceId, moduleId: r.moduleId };
+  if (!sasScopeCovers(token.scope, target)) return refuse('sr does not cover the addressed resource');
   if (!SATISFIED_BY[r.access].some((right) => policy.rights.includes(right))) {
-    return {
-      ok: false,
-      reason: `policy ${policy.keyName} lacks ${SATISFIED_BY[r.access].join(' or ')}`,
-    };
+    return refuse(`policy ${policy.keyName} lacks ${SATISFIED_BY[r.access].join(' or ')}`);
   }
   return { ok: true, policy: policy.keyName };
+}
+
+/**
+ * A token verified earlier, if it still stands: its policy must still hold the key that verified it
+ * (else it is verified afresh, which gives the precise reason) and it must not have expired since.
+ */
+function cachedVerification(r: AuthRequest, authorization: string): Verification | undefined {
+  const cached = r.verifiedTokens?.get(authorization);
+  if (!cached) return undefined;
+  const policy = r.policies.find((p) => p.keyName === cached.policyName);
+  if (!policy || (policy.primaryKey !== cached.key && policy.secondaryKey !== cached.key)) {
+    r.verifiedTokens!.forget(authorization);
+    return undefined;
+  }
+  if (cached.expiresAt < r.nowSeconds) {
+    r.verifiedTokens!.forget(authorization);
+    return refuse(`token expired at ${cached.expiresAt}`);
+  }
+  return { ok: true, token: cached, policy };
+}
+
+/** Everything the token proves by itself, checked in this order (so the logged reason is the first failure). */
+function verifyToken(r: AuthRequest, authorization: string): Verification {
+  const parsed = parseSasToken(authorization);
+  if (!parsed.ok) return refuse(parsed.reason);
+  const token = parsed.token;
+  if (token.skn === undefined) return refuse('device-scoped token (no skn) on the service API');
+  const policy = r.policies.find((p) => p.keyName === token.skn);
+  if (!policy) return refuse(`no shared access policy named ${JSON.stringify(token.skn)}`);
+  const key = [policy.primaryKey, policy.secondaryKey].find((k) => verifySasSignature(token, k));
+  if (key === undefined) return refuse(`signature does not match policy ${policy.keyName}`);
+  if (token.se < r.nowSeconds) return refuse(`token expired at ${token.se}`);
+  const scope = sasResourceScope(token.sr);
+  if (!scope) return refuse('sr is not <host>[/devices/<id>[/modules/<id>]]');
+  if (!r.isOwnHostName(scope.host)) return refuse(`sr host ${scope.host} is not this hub`);
+  const verified: VerifiedToken = { policyName: policy.keyName, key, expiresAt: token.se, scope };
+  r.verifiedTokens?.remember(authorization, verified);
+  return { ok: true, token: verified, policy };
 }

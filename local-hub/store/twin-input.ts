@@ -5,7 +5,7 @@
  */
 import { isJsonObject, type JsonObject } from '../../lib/json-types';
 import type { Problem } from '../../lib/problems';
-import { validateTwinSection } from '../../lib/twin-document-rules';
+import { type TwinSection, validateTwinSection } from '../../lib/twin-document-rules';
 import type { Parsed } from './identity-input';
 import type { StoredTwin, TwinWrite } from './twin-records';
 
@@ -63,13 +63,24 @@ export function parseReportedPatch(body: unknown): Parsed<JsonObject> {
   return problems.length > 0 ? { ok: false, problems } : { ok: true, value: body as JsonObject };
 }
 
-/** After a write: every section must still fit its size limits (§5 "operations that would exceed a limit are rejected"). */
-export function validateMergedTwin(twin: StoredTwin): Problem[] {
-  return [
-    ...validateTwinSection('tags', twin.tags, 'tags'),
-    ...validateTwinSection('desired', twin.desired.doc, 'properties.desired'),
-    ...validateTwinSection('reported', twin.reported.doc, 'properties.reported'),
+const MERGED_SECTIONS: readonly { section: TwinSection; path: string; doc: (t: StoredTwin) => JsonObject }[] =
+  [
+    { section: 'tags', path: 'tags', doc: (t) => t.tags },
+    { section: 'desired', path: 'properties.desired', doc: (t) => t.desired.doc },
+    { section: 'reported', path: 'properties.reported', doc: (t) => t.reported.doc },
   ];
+
+/**
+ * After a write: each section it wrote must still fit its limits (§5 "operations that would exceed a
+ * limit are rejected"; the limits are per section). Sections the write left alone were checked when
+ * they were written, so walking them again on every update would only cost time.
+ */
+export function validateMergedTwin(twin: StoredTwin, written: readonly TwinSection[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const { section, path, doc } of MERGED_SECTIONS) {
+    if (written.includes(section)) problems.push(...validateTwinSection(section, doc(twin), path));
+  }
+  return problems;
 }
 
 function readDesired(

@@ -4,6 +4,7 @@
  * over-size twin is refused as a whole.
  */
 import { cloneJson, type JsonObject } from '../../lib/json-types';
+import type { TwinSection } from '../../lib/twin-document-rules';
 import type { DeviceFacingTwin } from '../hub-state';
 import type { ServiceTwin } from './hub-state-types';
 import type { IdentityRow } from './sqlite-registry';
@@ -43,9 +44,9 @@ function render(ctx: StoreContext, rows: TwinRows, twin: StoredTwin): ServiceTwi
   );
 }
 
-/** Writes the new twin after checking the merged result still fits the limits. */
-function store(ctx: StoreContext, rows: TwinRows, twin: StoredTwin): void {
-  const problems = validateMergedTwin(twin);
+/** Writes the new twin after checking that the sections it wrote still fit the limits. */
+function store(ctx: StoreContext, rows: TwinRows, twin: StoredTwin, written: readonly TwinSection[]): void {
+  const problems = validateMergedTwin(twin, written);
   if (problems.length > 0) throw invalid(problems);
   ctx.db.put({ identity: rows.own.identity, twin });
 }
@@ -55,9 +56,10 @@ export function getTwin(ctx: StoreContext, deviceId: string, moduleId: string | 
   return render(ctx, rows, rows.own.twin);
 }
 
-/** The next twin a write produces, and the desired patch the device is told about (if any). */
+/** The next twin a write produces, the sections it wrote, and the desired patch the device is told about (if any). */
 interface TwinChange {
   twin: StoredTwin;
+  written: readonly TwinSection[];
   desired: JsonObject | undefined;
 }
 
@@ -73,10 +75,11 @@ function writeTwin(
   change: (current: StoredTwin) => TwinChange | undefined,
 ): ServiceTwin {
   const rows = loadRows(ctx, deviceId, moduleId);
-  checkEtag(twinEtag(rows.own.twin.etagCounter), ifMatch, 'twin');
+  // `*` matches any etag (fact sheet §1.4), so the etag is only rendered when there is one to compare.
+  if (ifMatch !== '*') checkEtag(twinEtag(rows.own.twin.etagCounter), ifMatch, 'twin');
   const next = change(rows.own.twin);
   if (!next) return render(ctx, rows, rows.own.twin);
-  store(ctx, rows, next.twin);
+  store(ctx, rows, next.twin, next.written);
   if (next.desired) queueDesired(ctx, deviceId, moduleId, next.desired, next.twin.desired.version);
   return render(ctx, rows, next.twin);
 }
@@ -94,16 +97,24 @@ export const patchTwin: ServiceTwinWrite = (ctx, deviceId, moduleId, body, ifMat
   const write = unwrap(parseTwinPatch(body));
   return writeTwin(ctx, deviceId, moduleId, ifMatch, (current) => {
     if (!write.tags && !write.desired) return undefined;
+    const written: TwinSection[] = [
+      ...(write.tags ? ['tags' as const] : []),
+      ...(write.desired ? ['desired' as const] : []),
+    ];
     // Tag-only changes are invisible to devices: no notification (fact sheet §3.3).
-    return { twin: patchServiceTwin(current, write, ctx.now()), desired: write.desired };
+    return { twin: patchServiceTwin(current, write, ctx.now()), written, desired: write.desired };
   });
 };
+
+const REPLACED_SECTIONS: readonly TwinSection[] = ['tags', 'desired'];
+const REPORTED_SECTION: readonly TwinSection[] = ['reported'];
 
 export const replaceTwin: ServiceTwinWrite = (ctx, deviceId, moduleId, body, ifMatch) => {
   const write = unwrap(parseTwinReplace(body));
   // A replace reaches the device as the whole new desired document (fact sheet §3.3 [S2]).
   return writeTwin(ctx, deviceId, moduleId, ifMatch, (current) => ({
     twin: replaceServiceTwin(current, write, ctx.now()),
+    written: REPLACED_SECTIONS,
     desired: write.desired,
   }));
 };
@@ -136,6 +147,6 @@ export function patchReported(
   const patch = unwrap(parseReportedPatch(body));
   const rows = loadRows(ctx, deviceId, moduleId);
   const next = patchReportedRule(rows.own.twin, patch, ctx.now());
-  store(ctx, rows, next);
+  store(ctx, rows, next, REPORTED_SECTION);
   return next.reported.version;
 }
