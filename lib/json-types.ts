@@ -40,7 +40,12 @@ export function deepEqualJson(a: unknown, b: unknown): boolean {
  * into a prototype change (twin keys such as "__proto__" are legal in IoT Hub and arrive via JSON.parse).
  */
 export function setOwnProperty(target: JsonObject, key: string, value: JsonValue): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  // defineProperty only where needed: it costs twice a clone's time on the hub's twin-write path.
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
 }
 
 /** A deep copy that shares nothing with its input (inputs to pure rules must never be aliased). */
