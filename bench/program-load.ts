@@ -28,7 +28,10 @@ const PROGRAMS = {
   index: path.join(PROJECT_ROOT, 'index.ts'),
 } as const;
 type Program = keyof typeof PROGRAMS;
-/** `check`: as `pulumi up` runs this project today (tsconfig has no noCheck); `transpile`: PULUMI_NODEJS_TRANSPILE_ONLY=true. */
+/**
+ * `check`: as a plain `pulumi up` runs this project (tsconfig has no noCheck); `transpile`:
+ * PULUMI_NODEJS_TRANSPILE_ONLY=true, as `npm start` runs it (scripts/start.ts).
+ */
 type Compile = 'check' | 'transpile';
 const VARIANTS: readonly { program: Program; compile: Compile }[] = [
   { program: 'empty', compile: 'check' },
@@ -117,7 +120,7 @@ async function loadAll(runs: number): Promise<Map<string, LoadRun[]>> {
 
 function describeVariant(v: (typeof VARIANTS)[number], runs: readonly LoadRun[]): string {
   const name = v.program === 'empty' ? 'empty program' : 'index.ts     ';
-  const how = v.compile === 'check' ? 'type-checked, as pulumi up today' : 'transpile-only';
+  const how = v.compile === 'check' ? 'type-checked, as a plain pulumi up' : 'transpile-only, as npm start';
   return (
     `  ${name} (${how}): process ${formatSpread(spreadOf(runs.map((x) => x.wallMs)), 'ms', 0)}; ` +
     `evaluation ${formatSpread(spreadOf(runs.map((x) => x.evaluateMs)), 'ms', 0)}; ${runs[0]!.resources} resources`

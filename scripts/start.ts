@@ -41,6 +41,25 @@ class CliUnavailableError extends Error {
   }
 }
 
+/**
+ * The CLI's environment: the local backend (scripts/pulumi-local-backend.ts) and
+ * PULUMI_NODEJS_TRANSPILE_ONLY=true, so the language host's ts-node only transpiles the program:
+ * type-checking index.ts' import graph at every `pulumi up` costs ~3.5 s of a ~5.4 s program load
+ * (docs/benchmarks.md, finding 5), and `npm run typecheck` / `npm test` already check the types.
+ * A value the user set explicitly (e.g. `false`, to have `pulumi up` type-check) is kept.
+ */
+export function pulumiCliEnv(
+  projectDir: string,
+  cliPath: string,
+  base: NodeJS.ProcessEnv,
+): NodeJS.ProcessEnv {
+  return {
+    ...localBackendEnv(projectDir, cliPath, base),
+    // `||`: an empty value counts as unset for the language host (cmd/run/run.js), so it gets the default too.
+    PULUMI_NODEJS_TRANSPILE_ONLY: base['PULUMI_NODEJS_TRANSPILE_ONLY'] || 'true',
+  };
+}
+
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
@@ -87,7 +106,7 @@ const RUNNERS: Record<StartStepName, (ctx: StartContext) => Promise<void>> = {
     if (!cli.found) throw new CliUnavailableError(cli.reasons);
     say(`   using ${cli.path} (${cli.source})`);
     ctx.cliPath = cli.path;
-    ctx.cliEnv = localBackendEnv(PROJECT_DIR, cli.path, process.env);
+    ctx.cliEnv = pulumiCliEnv(PROJECT_DIR, cli.path, process.env);
   },
   'prepare-local-backend': async () => {
     fs.mkdirSync(path.join(PROJECT_DIR, STATE_DIR), { recursive: true });
@@ -183,10 +202,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error) => {
-    process.stderr.write(`npm start: ${(error as Error).message}\n`);
-    process.exit(1);
-  },
-);
+// Run as `npm start`; imported (tests/program/start-script.test.ts) only for pulumiCliEnv.
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error) => {
+      process.stderr.write(`npm start: ${(error as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}

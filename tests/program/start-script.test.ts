@@ -1,7 +1,7 @@
 /**
  * `npm start` without the Pulumi CLI: the step plan, how the CLI is looked for, the local backend
- * set-up, and the "CLI unavailable" path end to end (the script run as `npm start` runs it, with
- * downloads disabled so nothing leaves the machine).
+ * set-up and the CLI's environment (transpile-only), and the "CLI unavailable" path end to end (the
+ * script run as `npm start` runs it, with downloads disabled so nothing leaves the machine).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cliUnavailableMessage, findPulumiCli, npmCachedCliPath } from '../../scripts/pulumi-cli';
 import { ensurePassphraseFile, localBackendEnv } from '../../scripts/pulumi-local-backend';
+import { pulumiCliEnv } from '../../scripts/start';
 import { planStart, START_STEPS } from '../../scripts/start-plan';
 import { PROJECT_DIR } from '../support/program-under-mocks';
 
@@ -146,6 +147,30 @@ describe('npm start: local backend', () => {
     assert.equal(env['PULUMI_CONFIG_PASSPHRASE_FILE'], path.join('/p', '.pulumi-passphrase'));
     assert.equal(env['PULUMI_CONFIG_PASSPHRASE'], undefined);
     assert.equal(env['PATH'], ['/opt/pulumi/bin', '/usr/bin'].join(path.delimiter));
+  });
+
+  test('pulumi runs the program transpile-only (types are checked by npm run typecheck / npm test)', () => {
+    const env = pulumiCliEnv('/p', '/opt/pulumi/bin/pulumi', {
+      PATH: '/usr/bin',
+      PULUMI_CONFIG_PASSPHRASE: 'x',
+    });
+    assert.equal(env['PULUMI_NODEJS_TRANSPILE_ONLY'], 'true');
+    // Still the local backend's environment, not a replacement of it.
+    assert.equal(env['PULUMI_BACKEND_URL'], 'file:///p/.pulumi');
+    assert.equal(env['PULUMI_CONFIG_PASSPHRASE'], undefined);
+    assert.equal(env['PATH'], ['/opt/pulumi/bin', '/usr/bin'].join(path.delimiter));
+  });
+
+  test("a user's own PULUMI_NODEJS_TRANSPILE_ONLY is kept; an empty one counts as unset", () => {
+    const cli = '/opt/pulumi/bin/pulumi';
+    assert.equal(
+      pulumiCliEnv('/p', cli, { PULUMI_NODEJS_TRANSPILE_ONLY: 'false' })['PULUMI_NODEJS_TRANSPILE_ONLY'],
+      'false',
+    );
+    assert.equal(
+      pulumiCliEnv('/p', cli, { PULUMI_NODEJS_TRANSPILE_ONLY: '' })['PULUMI_NODEJS_TRANSPILE_ONLY'],
+      'true',
+    );
   });
 });
 
