@@ -3,9 +3,7 @@
  * shared by every resource the provider host serves. A throttled call waits here for its turn; the
  * lane releases one waiter every `gapMs`, in arrival order.
  *
- * Lanes live on `globalThis` under a registered symbol, looked up at call time: Pulumi's closure
- * serializer would capture a module-level Map by value and rebuild it empty (docs/dynamic-provider-
- * serialization.md), and every provider in the host process must share the same lanes.
+ * Lanes are process-wide (process-wide.ts): every provider in the host process shares them.
  */
 import {
   afterSuccess,
@@ -17,6 +15,7 @@ import {
   type PacerPolicy,
   type PacerState,
 } from '../lib/throttle-pacer';
+import { processWide } from './process-wide';
 
 export interface PacedLane {
   hostName: string;
@@ -31,13 +30,7 @@ interface LaneQueue {
 }
 
 function laneQueue(paced: PacedLane): LaneQueue {
-  const slot = Symbol.for('iothub-as-code.hub-pacer');
-  const global = globalThis as unknown as Record<symbol, Map<string, LaneQueue> | undefined>;
-  let lanes = global[slot];
-  if (!lanes) {
-    lanes = new Map();
-    global[slot] = lanes;
-  }
+  const lanes = processWide('hub-pacer', () => new Map<string, LaneQueue>());
   const key = `${paced.hostName}\n${paced.lane}`;
   let lane = lanes.get(key);
   if (!lane) {

@@ -19,6 +19,7 @@
 import type { Registry } from 'azure-iothub';
 import type { Http } from 'azure-iothub/dist/common-http/http';
 import type { RestApiClient } from 'azure-iothub/dist/common-http/rest_api_client';
+import { processWide } from './process-wide';
 
 export interface HubClientOptions {
   /** PEM of a CA to trust in addition to Node's roots (the local hub's generated CA). */
@@ -89,18 +90,11 @@ function createPortAwareHttp(caCertificate: string | undefined): Http {
 /**
  * One client per (connection string, CA) per process: the Registry keeps its connections alive, so
  * a `pulumi up` that calls the providers hundreds of times reuses a handful of TLS connections
- * instead of opening one per call. The cache lives on `globalThis` under a registered symbol, looked
- * up at call time, so Pulumi's closure serializer never captures it (nor the connection string).
+ * instead of opening one per call. Process-wide (process-wide.ts), so the closure serializer never
+ * captures it (nor the connection string).
  */
 function hubClientCache(): Map<string, HubClient> {
-  const slot = Symbol.for('iothub-as-code.hub-clients');
-  const global = globalThis as unknown as Record<symbol, Map<string, HubClient> | undefined>;
-  let cache = global[slot];
-  if (!cache) {
-    cache = new Map();
-    global[slot] = cache;
-  }
-  return cache;
+  return processWide('hub-clients', () => new Map<string, HubClient>());
 }
 
 /**

@@ -13,6 +13,7 @@
 import { DEFAULT_RETRY_POLICY, nextRetryDelay, type RetryPolicy, stalledForMs } from '../lib/retry-backoff';
 import { hubStatusOf, isTransientHubError } from './hub-errors';
 import { awaitTurn, type PacedLane, reportOutcome } from './hub-pacer';
+import { processWide } from './process-wide';
 
 export interface RetryOptions {
   /** The pacing lane of this call (hub host + throttle class); without one a 429 backs off on its own. */
@@ -45,18 +46,7 @@ export async function withRetry<T>(operation: () => Promise<T>, options: RetryOp
   }
 }
 
-/**
- * When a hub call of this process last succeeded. Kept on `globalThis` under a registered symbol and
- * looked up at call time, so Pulumi's closure serializer never captures it (docs/dynamic-provider-
- * serialization.md); every provider in the host process shares it.
- */
+/** When a hub call of this process last succeeded (process-wide: every provider shares it). */
 function progressClock(): { lastSuccessMs?: number } {
-  const slot = Symbol.for('iothub-as-code.hub-progress');
-  const global = globalThis as unknown as Record<symbol, { lastSuccessMs?: number } | undefined>;
-  let clock = global[slot];
-  if (!clock) {
-    clock = {};
-    global[slot] = clock;
-  }
-  return clock;
+  return processWide('hub-progress', () => ({}) as { lastSuccessMs?: number });
 }
