@@ -1,5 +1,5 @@
 /**
- * One device + module + module-twin lifecycle (create, change desired, delete), done four ways that
+ * One device + module + module-twin lifecycle (create, change desired, delete), done three ways that
  * make the same hub calls in the same order:
  *  - `plainRegistryLifecycle`: the baseline, a plain azure-iothub script with ONE Registry (keep-alive)
  *    built by the project's client factory (the SDK cannot take a port otherwise, fact sheet §4);
@@ -139,7 +139,17 @@ export function serializedProviders(texts: ProviderTexts): SerializedProviders {
 
 const urnOf = (type: string, name: string) => `urn:pulumi:bench::iothub-as-code::${type}::${name}`;
 
-/** The engine's calls for the same lifecycle; the connection string travels as a secret input. */
+/** Inputs as the engine sends them: the connection string as a secret, plus the `__provider` text. */
+function engineInputsOf(target: HubTarget, inputs: PlainObject, provider: string): PlainObject {
+  return { ...inputs, hubConnectionString: secret(target.connectionString), __provider: provider };
+}
+
+/** What the engine sends to Check for a new device resource with the given `__provider` text. */
+export function deviceEngineInputs(target: HubTarget, deviceId: string, provider: string): PlainObject {
+  return engineInputsOf(target, rawInputs(target, deviceId).device, provider);
+}
+
+/** The engine's calls for the same lifecycle. */
 export function hostProviderLifecycle(
   target: HubTarget,
   host: ProviderHost,
@@ -147,11 +157,7 @@ export function hostProviderLifecycle(
 ): Lifecycle {
   return async (deviceId) => {
     const raw = rawInputs(target, deviceId);
-    const engineInputs = (inputs: PlainObject, provider: string): PlainObject => ({
-      ...inputs,
-      hubConnectionString: secret(target.connectionString),
-      __provider: provider,
-    });
+    const engineInputs = (inputs: PlainObject, provider: string) => engineInputsOf(target, inputs, provider);
     const urns = {
       device: urnOf(DYNAMIC_TYPES.device, deviceId),
       module: urnOf(DYNAMIC_TYPES.module, deviceId),

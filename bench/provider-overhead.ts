@@ -1,25 +1,29 @@
 /**
- * Benchmark 1, provider overhead (issue #5): N device + module + twin lifecycles through the
+ * Benchmark 1, provider overhead (issue #5): device + module + twin lifecycles through the
  * providers, against a plain azure-iothub script doing the same hub calls at the same concurrency on
- * the same local hub (bench/provider-lifecycles.ts).
- *   (a) provider methods in-process / plain Registry        target ≤ 1.10×
+ * the same local hub (bench/provider-lifecycles.ts), as two comparisons with their own sizes
+ * (bench/bench-options.ts), because their candidates differ 30-fold in cost:
+ *   (a) provider methods in-process / plain Registry             target ≤ 1.10×
+ *       both ~2–3 ms per lifecycle: large rounds (seconds each), many of them, to decide 10%;
  *   (b) through the real dynamic-provider host / plain Registry  target ≤ 1.5×
- * A diagnostic pass on a debug-logging hub counts HTTPS connections and requests per lifecycle, which
- * is what separates "Pulumi's per-call cost" from "reconnecting per call" (ours).
+ *       the host ~75 ms per lifecycle: rounds of ~15 s, few of them.
+ * Each: a warm-up round per mode (not counted), then interleaved rounds, order rotated; the ratio is
+ * the median of the per-round ratios (bench/provider-rounds.ts says why warm-up and priming matter).
+ * The hub runs in its own process, in memory: the comparison is about the client side, and both
+ * sides make the same hub calls.
+ *
+ * Diagnosis after the ratios: CPU per lifecycle per process, what the `__provider` text costs per
+ * host call (bench/provider-text-cost.ts), and, on a debug-logging hub, TLS connections and requests
+ * per lifecycle (bench/provider-overhead-diagnosis.ts).
  *
  * Standalone: `tsx bench/provider-overhead.ts` (BENCH_QUICK=1 for small sizes).
  */
-import * as https from 'node:https';
-import * as tls from 'node:tls';
-import { secret } from '../tests/support/host-secrets';
 import { type ProviderHost, startProviderHost } from '../tests/support/provider-host';
 import { benchSizes } from './bench-options';
 import { type BenchResult, printRatios, ratioFigure, say } from './bench-result';
-import { type BenchHub, startHubProcess } from './hub-process';
+import { startHubProcess } from './hub-process';
 import { describeMachine } from './machine';
-import { runPool, timed } from './pool';
 import {
-  DYNAMIC_TYPES,
   HUB_CALLS_PER_LIFECYCLE,
   type HubTarget,
   hostProviderLifecycle,
@@ -29,6 +33,17 @@ import {
   type SerializedProviders,
   serializedProviders,
 } from './provider-lifecycles';
+import { sequentialDiagnosis, tlsMicroCosts } from './provider-overhead-diagnosis';
+import {
+  cpuPerLifecycleByProcess,
+  cpuRatios,
+  describeCpuPerLifecycle,
+  interleavedRounds,
+  type RoundSample,
+  type RoundsPlan,
+  roundLines,
+} from './provider-rounds';
+import { measureProviderTextCost, providerTextCostLines } from './provider-text-cost';
 import { capturePulumiUpProviders } from './pulumi-up-providers';
 import { formatSpread, pairedRatios, spreadOf } from './stats';
 
@@ -39,15 +54,23 @@ const LABELS: Record<Mode, string> = {
   inProcess: 'provider methods in-process',
   host: 'providers through the dynamic-provider host',
 };
+const SHORT: Record<Mode, string> = { baseline: 'plain', inProcess: 'in-process', host: 'host' };
 
-export interface ProviderOverheadOptions {
+export interface ComparisonSize {
   lifecycles: number;
-  concurrency: number;
   rounds: number;
+  /** Lifecycles of the uncounted warm-up round per mode. */
+  warmUpLifecycles: number;
 }
 
-function targetOf(hub: BenchHub): HubTarget {
-  return { connectionString: hub.serviceConnectionString(), caCertificate: hub.caCertificate };
+export interface ProviderOverheadOptions {
+  concurrency: number;
+  /** (a) in-process vs plain Registry. */
+  inProcess: ComparisonSize;
+  /** (b) dynamic-provider host vs plain Registry. */
+  host: ComparisonSize;
+  /** Check round trips per `__provider` text in the provider-text diagnosis. */
+  providerTextChecks: number;
 }
 
 function lifecycleFor(
@@ -66,147 +89,92 @@ function lifecycleFor(
   }
 }
 
-async function runMode(
-  mode: Mode,
-  tag: string,
-  o: ProviderOverheadOptions,
-  target: HubTarget,
-  host: ProviderHost,
-  providers: SerializedProviders,
-): Promise<number> {
-  // A new lifecycle function per run: the baseline's one Registry is part of what is measured.
-  const lifecycle = lifecycleFor(mode, target, host, providers);
-  return timed(() => runPool(o.lifecycles, o.concurrency, (i) => lifecycle(`po-${tag}-${mode}-${i}`)));
+interface Setup {
+  hubPid: number;
+  target: HubTarget;
+  host: ProviderHost;
+  providers: SerializedProviders;
 }
 
-/**
- * The two per-call costs the lifecycle totals hide: building a TLS context that trusts Node's ~145
- * roots plus the hub CA (what dynamic-providers/iothub-client.ts passes as `ca`) vs the hub CA alone,
- * and one host round trip for a call that does no hub I/O (Check).
- */
-async function perCallCosts(
-  host: ProviderHost,
-  providers: SerializedProviders,
-  target: HubTarget,
-): Promise<string[]> {
-  const contextMs = (ca: string[]) => {
-    const started = process.hrtime.bigint();
-    for (let i = 0; i < 10; i++) tls.createSecureContext({ ca });
-    return Number(process.hrtime.bigint() - started) / 1e6 / 10;
+interface Comparison {
+  /** Wall ms per round. */
+  baseline: number[];
+  candidate: number[];
+  /** Median CPU ms per lifecycle of the candidate, per process. */
+  candidateCpu: Record<string, number>;
+}
+
+/** One comparison: rounds of `candidate` and the baseline; prints per mode and per round. */
+async function compare(
+  candidate: 'inProcess' | 'host',
+  size: ComparisonSize,
+  concurrency: number,
+  setup: Setup,
+): Promise<Comparison> {
+  const modes = ['baseline', candidate] as const;
+  say(
+    `  (${candidate === 'inProcess' ? 'a' : 'b'}) ${LABELS[candidate]} vs ${LABELS.baseline}: ${size.lifecycles} lifecycles × ` +
+      `${HUB_CALLS_PER_LIFECYCLE} hub calls, concurrency ${concurrency}, ${size.rounds} interleaved rounds after a ` +
+      `${size.warmUpLifecycles}-lifecycle warm-up round per mode, each round primed with ${concurrency} untimed lifecycles`,
+  );
+  const plan: RoundsPlan<(typeof modes)[number]> = { modes, concurrency, ...size, tag: candidate };
+  const result = await interleavedRounds(
+    plan,
+    (mode) => lifecycleFor(mode, setup.target, setup.host, setup.providers),
+    setup.hubPid,
+  );
+  for (const mode of modes) say(modeLine(mode, result[mode], size.lifecycles));
+  const ratioOf = { candidate, baseline: 'baseline' } as const;
+  for (const line of roundLines(result, modes, SHORT, ratioOf)) say(line);
+  const cpu = spreadOf(cpuRatios(result, ratioOf));
+  say(
+    `    CPU ratio (all processes, per round, ${SHORT[candidate]} / plain): ${cpu.median.toFixed(2)}× ` +
+      `(${cpu.min.toFixed(2)}–${cpu.max.toFixed(2)}) — the wall ratio approaches it when the cores are saturated`,
+  );
+  return {
+    baseline: result.baseline.map((s) => s.wallMs),
+    candidate: result[candidate].map((s) => s.wallMs),
+    candidateCpu: cpuPerLifecycleByProcess(result[candidate], size.lifecycles),
   };
-  const withRoots = contextMs([...tls.rootCertificates, target.caCertificate]);
-  const caOnly = contextMs([target.caCertificate]);
-  // https.Agent keys its socket pool by a string that includes every `ca` PEM, built per request.
-  const agentKeyMs = (ca: string[]) => {
-    const agent = new https.Agent({ keepAlive: true });
-    const started = process.hrtime.bigint();
-    for (let i = 0; i < 200; i++)
-      agent.getName({ host: '127.0.0.1', port: 8443, ca } as https.RequestOptions);
-    return Number(process.hrtime.bigint() - started) / 1e6 / 200;
-  };
-  const keyWithRoots = agentKeyMs([...tls.rootCertificates, target.caCertificate]);
-  const news = {
-    hubConnectionString: secret(target.connectionString),
-    hubCaCertificate: target.caCertificate,
-    deviceId: 'check-only',
-    __provider: providers.device,
-  };
-  const urn = `urn:pulumi:bench::iothub-as-code::${DYNAMIC_TYPES.device}::check-only`;
-  const checks = 50;
-  const checkMs = await timed(() => runPool(checks, 1, async () => void (await host.check(urn, {}, news))));
-  return [
-    `  TLS context per new connection: ${withRoots.toFixed(1)} ms with Node's ${tls.rootCertificates.length} roots + hub CA, ${caOnly.toFixed(2)} ms with the hub CA only`,
-    `  https.Agent pool key per request with that \`ca\` list: ${keyWithRoots.toFixed(2)} ms (paid by every request, keep-alive or not)`,
-    `  host round trip for Check (no hub I/O): ${(checkMs / checks).toFixed(2)} ms; serialized provider sizes: ` +
-      `device ${kib(providers.device)}, module ${kib(providers.module)}, twin ${kib(providers.twin)} KiB (as ts-node compiles them for pulumi up; sent with every call)`,
-  ];
 }
 
-const kib = (text: string) => (Buffer.byteLength(text) / 1024).toFixed(0);
-
-interface Diagnosis {
-  lines: string[];
-  /** Sequential wall time per lifecycle, per mode. */
-  perLifecycleMs: Record<Mode, number>;
+function modeLine(mode: Mode, samples: readonly RoundSample[], lifecycles: number): string {
+  const totals = samples.map((s) => s.wallMs);
+  const perLifecycle = totals.map((ms) => ms / lifecycles);
+  return (
+    `    ${LABELS[mode]}: ${formatSpread(spreadOf(totals), 'ms', 0)} total; ` +
+    `${formatSpread(spreadOf(perLifecycle), 'ms', 2)} per lifecycle; CPU per lifecycle ${describeCpuPerLifecycle(cpuPerLifecycleByProcess(samples, lifecycles))}`
+  );
 }
 
-/**
- * Five lifecycles per mode, one at a time, on a debug-logging hub: what the hub saw (TLS connections,
- * requests, time in its handlers) and the wall time per lifecycle (latency, not throughput).
- */
-async function diagnose(host: ProviderHost, providers: SerializedProviders): Promise<Diagnosis> {
-  const hub = await startHubProcess({ logLevel: 'debug' });
-  const sample = 5;
-  const lines: string[] = [];
-  const perLifecycleMs = { baseline: 0, inProcess: 0, host: 0 };
-  try {
-    for (const mode of MODES) {
-      const lifecycle = lifecycleFor(mode, targetOf(hub), host, providers);
-      await lifecycle(`diag-${mode}-warm`);
-      hub.clearLines();
-      perLifecycleMs[mode] =
-        (await timed(() => runPool(sample, 1, (i) => lifecycle(`diag-${mode}-${i}`)))) / sample;
-      // The hub logs asynchronously to a pipe: give the last lines a moment to arrive.
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const logged = hub.lines();
-      const connections = logged.filter((l) => / DEBUG connection .*protocol=http/.test(l)).length;
-      const requests = logged.filter((l) => / INFO request /.test(l));
-      const hubMs = requests.reduce((sum, l) => sum + Number(/ ms=([\d.]+)/.exec(l)?.[1] ?? 0), 0);
-      lines.push(
-        `  ${LABELS[mode]}: ${perLifecycleMs[mode].toFixed(1)} ms per lifecycle; ${(connections / sample).toFixed(1)} TLS connections, ` +
-          `${(requests.length / sample).toFixed(1)} requests, ${(hubMs / sample).toFixed(1)} ms in hub handlers per lifecycle`,
-      );
-    }
-  } finally {
-    await hub.close();
-  }
-  return { lines, perLifecycleMs };
-}
-
-/** Warm-up, then `rounds` rounds of every timed mode, order rotated; total ms per mode and round. */
-async function timeModes(
-  o: ProviderOverheadOptions,
-  target: HubTarget,
-  host: ProviderHost,
-  providers: SerializedProviders,
-): Promise<Record<Mode, number[]>> {
-  const times: Record<Mode, number[]> = { baseline: [], inProcess: [], host: [] };
-  // Warm-up: JIT, module loading in the host, first TLS contexts; not recorded.
-  for (const mode of MODES) {
-    await runMode(mode, 'warm', { ...o, lifecycles: Math.min(20, o.lifecycles) }, target, host, providers);
-  }
-  for (let round = 0; round < o.rounds; round++) {
-    // Rotate the order so no mode always runs first (or last) in a round.
-    const order = MODES.map((_, i) => MODES[(i + round) % MODES.length]!);
-    for (const mode of order) times[mode].push(await runMode(mode, `r${round}`, o, target, host, providers));
-  }
-  for (const mode of MODES) {
-    const perLifecycle = times[mode].map((ms) => ms / o.lifecycles);
-    say(
-      `  ${LABELS[mode]}: ${formatSpread(spreadOf(times[mode]), 'ms')} total; ${formatSpread(spreadOf(perLifecycle), 'ms', 2)} per lifecycle`,
-    );
-  }
-  return times;
+async function diagnosis(setup: Setup, checks: number, viaHost: Comparison): Promise<void> {
+  for (const line of tlsMicroCosts(setup.target)) say(line);
+  const cost = await measureProviderTextCost(setup.host, setup.target, setup.providers.device, checks);
+  // The harness plays the engine: its CPU and the host's are what the text's copies cost.
+  const hostLifecycleCpu = (viaHost.candidateCpu['bench'] ?? 0) + (viaHost.candidateCpu['host'] ?? 0);
+  for (const line of providerTextCostLines(cost, hostLifecycleCpu)) say(line);
+  say('  diagnosis, 5 sequential lifecycles per mode on a debug-logging hub:');
+  const sequential = await sequentialDiagnosis(MODES, LABELS, (mode, target) =>
+    lifecycleFor(mode, target, setup.host, setup.providers),
+  );
+  for (const line of sequential.lines) say(line);
 }
 
 export async function runProviderOverhead(
   o: ProviderOverheadOptions = defaultOptions(),
 ): Promise<BenchResult> {
-  say(
-    `provider-overhead: ${o.lifecycles} lifecycles × ${HUB_CALLS_PER_LIFECYCLE} hub calls, concurrency ${o.concurrency}, ${o.rounds} interleaved rounds`,
-  );
+  say(`provider-overhead: two comparisons on one in-memory hub process, concurrency ${o.concurrency}`);
   const hub = await startHubProcess();
   const host = await startProviderHost();
-  let times: Record<Mode, number[]>;
-  let diagnosis: Diagnosis;
+  let inProcess: Comparison;
+  let viaHost: Comparison;
   try {
-    const target = targetOf(hub);
+    const target = { connectionString: hub.serviceConnectionString(), caCertificate: hub.caCertificate };
     const providers = serializedProviders(await capturePulumiUpProviders());
-    times = await timeModes(o, target, host, providers);
-    for (const line of await perCallCosts(host, providers, target)) say(line);
-    say('  diagnosis, 5 sequential lifecycles per mode on a debug-logging hub:');
-    diagnosis = await diagnose(host, providers);
-    for (const line of diagnosis.lines) say(line);
+    const setup: Setup = { hubPid: hub.pid, target, host, providers };
+    inProcess = await compare('inProcess', o.inProcess, o.concurrency, setup);
+    viaHost = await compare('host', o.host, o.concurrency, setup);
+    await diagnosis(setup, o.providerTextChecks, viaHost);
   } finally {
     await host.close();
     await hub.close();
@@ -214,13 +182,13 @@ export async function runProviderOverhead(
   const figures = [
     ratioFigure(
       'provider-overhead.in-process',
-      pairedRatios(times.inProcess, times.baseline),
+      pairedRatios(inProcess.candidate, inProcess.baseline),
       { direction: 'at-most', value: 1.1 },
       'provider methods in-process / plain Registry',
     ),
     ratioFigure(
       'provider-overhead.host',
-      pairedRatios(times.host, times.baseline),
+      pairedRatios(viaHost.candidate, viaHost.baseline),
       { direction: 'at-most', value: 1.5 },
       'dynamic-provider host over gRPC / plain Registry',
     ),
@@ -233,9 +201,19 @@ export async function runProviderOverhead(
 function defaultOptions(): ProviderOverheadOptions {
   const sizes = benchSizes();
   return {
-    lifecycles: sizes.providerLifecycles,
     concurrency: sizes.providerConcurrency,
-    rounds: sizes.slowRounds,
+    inProcess: {
+      lifecycles: sizes.inProcessLifecycles,
+      rounds: sizes.inProcessRounds,
+      // A full round: (a) is cheap, and the hub needs hundreds of lifecycles to reach its steady cost.
+      warmUpLifecycles: sizes.inProcessLifecycles,
+    },
+    host: {
+      lifecycles: sizes.hostLifecycles,
+      rounds: sizes.hostRounds,
+      warmUpLifecycles: sizes.hostWarmUpLifecycles,
+    },
+    providerTextChecks: sizes.providerTextChecks,
   };
 }
 
