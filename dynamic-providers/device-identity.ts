@@ -7,9 +7,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import type { IdentityAuthenticationArgs } from '../lib/identity-plan';
-import { checkDeviceIdentityInputs } from '../lib/resource-checks';
-import type { DeviceIdentityInputs, DeviceIdentityOutputs } from '../lib/resource-identity-state';
-import { identityProvider } from './provider-objects';
+import { hostLoadedProvider } from './host-loaded-provider';
 import {
   authenticationProps,
   connectionProps,
@@ -34,16 +32,10 @@ export interface DeviceIdentityArgs extends HubConnectionArgs {
   adopt?: pulumi.Input<boolean>;
 }
 
-/**
- * Serialized into the state by Pulumi: its methods reference only pure lib/ functions and the
- * operations module (which requires the SDK at call time), never a secret or a client.
- */
-export const deviceIdentityProvider = identityProvider<DeviceIdentityInputs, DeviceIdentityOutputs>(
-  'device',
-  checkDeviceIdentityInputs,
-);
-
 const SECRET_OUTPUTS = ['hubConnectionString', 'primaryKey', 'secondaryKey', 'deviceConnectionString'];
+
+/** One object per kind: Pulumi serializes a provider object once and reuses the text. */
+const HOST_PROVIDER = hostLoadedProvider('DeviceIdentity');
 
 export class DeviceIdentity extends pulumi.dynamic.Resource {
   // `declare`: the base constructor sets these; a class field initializer would overwrite them.
@@ -78,13 +70,9 @@ export class DeviceIdentity extends pulumi.dynamic.Resource {
         'generationId',
       ]),
     };
-    super(
-      deviceIdentityProvider,
-      name,
-      props,
-      withSecretOutputs(opts, SECRET_OUTPUTS),
-      'iothub',
-      'DeviceIdentity',
-    );
+    super(HOST_PROVIDER, name, props, withSecretOutputs(opts, SECRET_OUTPUTS), 'iothub', 'DeviceIdentity');
   }
 }
+
+/** The provider object itself, for running its methods in-process (tests, tools). */
+export { deviceIdentityProvider } from './provider-table';

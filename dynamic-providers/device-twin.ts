@@ -3,7 +3,7 @@
  * leaves it declares (docs/twin-ownership.md).
  */
 import * as pulumi from '@pulumi/pulumi';
-import { twinProvider } from './provider-objects';
+import { hostLoadedProvider } from './host-loaded-provider';
 import { connectionProps, type HubConnectionArgs, outputSlots, withSecretOutputs } from './resource-props';
 
 export interface DeviceTwinArgs extends HubConnectionArgs {
@@ -14,7 +14,8 @@ export interface DeviceTwinArgs extends HubConnectionArgs {
   tags?: pulumi.Input<Record<string, unknown>>;
 }
 
-export const deviceTwinProvider = twinProvider('device');
+/** One object per kind: Pulumi serializes a provider object once and reuses the text. */
+const HOST_PROVIDER = hostLoadedProvider('DeviceTwin');
 
 export class DeviceTwin extends pulumi.dynamic.Resource {
   declare readonly deviceId: pulumi.Output<string>;
@@ -34,7 +35,7 @@ export class DeviceTwin extends pulumi.dynamic.Resource {
       ...outputSlots(['desiredVersion', 'etag']),
     };
     super(
-      deviceTwinProvider,
+      HOST_PROVIDER,
       name,
       props,
       withSecretOutputs(opts, ['hubConnectionString']),
@@ -43,3 +44,6 @@ export class DeviceTwin extends pulumi.dynamic.Resource {
     );
   }
 }
+
+/** The provider object itself, for running its methods in-process (tests, tools). */
+export { deviceTwinProvider } from './provider-table';

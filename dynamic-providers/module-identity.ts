@@ -5,9 +5,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import type { IdentityAuthenticationArgs } from '../lib/identity-plan';
-import { checkModuleIdentityInputs } from '../lib/resource-checks';
-import type { ModuleIdentityInputs, ModuleIdentityOutputs } from '../lib/resource-identity-state';
-import { identityProvider } from './provider-objects';
+import { hostLoadedProvider } from './host-loaded-provider';
 import {
   authenticationProps,
   connectionProps,
@@ -27,12 +25,10 @@ export interface ModuleIdentityArgs extends HubConnectionArgs {
   adopt?: pulumi.Input<boolean>;
 }
 
-export const moduleIdentityProvider = identityProvider<ModuleIdentityInputs, ModuleIdentityOutputs>(
-  'module',
-  checkModuleIdentityInputs,
-);
-
 const SECRET_OUTPUTS = ['hubConnectionString', 'primaryKey', 'secondaryKey', 'moduleConnectionString'];
+
+/** One object per kind: Pulumi serializes a provider object once and reuses the text. */
+const HOST_PROVIDER = hostLoadedProvider('ModuleIdentity');
 
 export class ModuleIdentity extends pulumi.dynamic.Resource {
   declare readonly deviceId: pulumi.Output<string>;
@@ -64,13 +60,9 @@ export class ModuleIdentity extends pulumi.dynamic.Resource {
         'generationId',
       ]),
     };
-    super(
-      moduleIdentityProvider,
-      name,
-      props,
-      withSecretOutputs(opts, SECRET_OUTPUTS),
-      'iothub',
-      'ModuleIdentity',
-    );
+    super(HOST_PROVIDER, name, props, withSecretOutputs(opts, SECRET_OUTPUTS), 'iothub', 'ModuleIdentity');
   }
 }
+
+/** The provider object itself, for running its methods in-process (tests, tools). */
+export { moduleIdentityProvider } from './provider-table';

@@ -3,7 +3,7 @@
  * leaves it declares (docs/twin-ownership.md) and can wait until the device acknowledges them.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { twinProvider } from './provider-objects';
+import { hostLoadedProvider } from './host-loaded-provider';
 import { connectionProps, type HubConnectionArgs, outputSlots, withSecretOutputs } from './resource-props';
 
 export interface WaitForAckArgs {
@@ -23,7 +23,8 @@ export interface ModuleTwinArgs extends HubConnectionArgs {
   waitForAck?: pulumi.Input<WaitForAckArgs>;
 }
 
-export const moduleTwinProvider = twinProvider('module');
+/** One object per kind: Pulumi serializes a provider object once and reuses the text. */
+const HOST_PROVIDER = hostLoadedProvider('ModuleTwin');
 
 export class ModuleTwin extends pulumi.dynamic.Resource {
   declare readonly deviceId: pulumi.Output<string>;
@@ -46,7 +47,7 @@ export class ModuleTwin extends pulumi.dynamic.Resource {
       ...outputSlots(['desiredVersion', 'etag']),
     };
     super(
-      moduleTwinProvider,
+      HOST_PROVIDER,
       name,
       props,
       withSecretOutputs(opts, ['hubConnectionString']),
@@ -55,3 +56,6 @@ export class ModuleTwin extends pulumi.dynamic.Resource {
     );
   }
 }
+
+/** The provider object itself, for running its methods in-process (tests, tools). */
+export { moduleTwinProvider } from './provider-table';

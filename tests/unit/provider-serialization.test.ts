@@ -14,6 +14,7 @@ import {
   moduleIdentityProvider,
   moduleTwinProvider,
 } from '../../dynamic-providers';
+import { hostLoadedProvider } from '../../dynamic-providers/host-loaded-provider';
 import { WELL_KNOWN_POLICIES, wellKnownServiceConnectionString } from '../../lib/local-hub-defaults';
 
 // The host's own loader, resolved from @pulumi/pulumi exactly as cmd/dynamic-provider does.
@@ -63,6 +64,36 @@ describe('serialized providers', () => {
       );
       assert.ok(result.failures?.some((f) => f.property === 'deviceId'));
       assert.ok(!JSON.stringify(result.failures).includes(WELL_KNOWN_POLICIES[5]!.primaryKey));
+    });
+  }
+});
+
+describe('what resources store as __provider: the host-loaded forwarders', () => {
+  const KINDS = ['DeviceIdentity', 'ModuleIdentity', 'DeviceTwin', 'ModuleTwin'] as const;
+  for (const kind of KINDS) {
+    test(`${kind}: a few KiB with none of the provider code, loads back and runs the real provider`, async () => {
+      const serialized = await pulumi.runtime.serializeFunction(() => hostLoadedProvider(kind), {
+        allowSecrets: true,
+      });
+      assert.equal(serialized.containsSecrets, false);
+      // The real objects serialize to ~73 KiB (the rules and operations); the forwarder to ~4 KiB.
+      assert.ok(serialized.text.length < 8 * 1024, `${kind} text is ${serialized.text.length} bytes`);
+      for (const codeOfTheProvider of ['checkDeviceIdentityInputs', 'createIdentity', 'twinWritePatch']) {
+        assert.ok(!serialized.text.includes(codeOfTheProvider), `${kind} text embeds ${codeOfTheProvider}`);
+      }
+      // Loaded as the host loads it (in the project directory), its check is the real provider's.
+      const loaded = requireFromString(serialized.text).handler();
+      const news: Record<string, unknown> = {
+        hubConnectionString: wellKnownServiceConnectionString(),
+        deviceId: 'bad id',
+      };
+      if (kind.startsWith('Module')) news['moduleId'] = 'm1';
+      const result = await loaded.check!({}, news);
+      assert.deepEqual(
+        result.failures?.map((f) => f.property),
+        ['deviceId'],
+        `${kind}: the loaded forwarder reports what the real check reports`,
+      );
     });
   }
 });

@@ -1,0 +1,35 @@
+/**
+ * Every resource kind's provider object, by the resource's type name: the one entry point the
+ * dynamic-provider host loads from the project (host-loaded-provider.ts). Its path is written into
+ * every resource's `__provider` in the stacks' state, so it must never move or be renamed.
+ *
+ * Imports nothing from @pulumi/pulumi at run time: the host loads it with the project's tsx.
+ */
+import { checkDeviceIdentityInputs, checkModuleIdentityInputs } from '../lib/resource-checks';
+import type {
+  DeviceIdentityInputs,
+  DeviceIdentityOutputs,
+  ModuleIdentityInputs,
+  ModuleIdentityOutputs,
+} from '../lib/resource-identity-state';
+import { identityProvider, twinProvider } from './provider-objects';
+
+export type ProviderKind = 'DeviceIdentity' | 'ModuleIdentity' | 'DeviceTwin' | 'ModuleTwin';
+
+export const deviceIdentityProvider = identityProvider<DeviceIdentityInputs, DeviceIdentityOutputs>(
+  'device',
+  checkDeviceIdentityInputs,
+);
+export const moduleIdentityProvider = identityProvider<ModuleIdentityInputs, ModuleIdentityOutputs>(
+  'module',
+  checkModuleIdentityInputs,
+);
+export const deviceTwinProvider = twinProvider('device');
+export const moduleTwinProvider = twinProvider('module');
+
+export const PROVIDERS = {
+  DeviceIdentity: deviceIdentityProvider,
+  ModuleIdentity: moduleIdentityProvider,
+  DeviceTwin: deviceTwinProvider,
+  ModuleTwin: moduleTwinProvider,
+} as const;
