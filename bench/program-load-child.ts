@@ -13,12 +13,15 @@ import { readStackFile, runProgramUnderMocks } from '../tests/support/program-un
  */
 async function serializeOnly(): Promise<void> {
   const pulumi: typeof import('@pulumi/pulumi') = require('@pulumi/pulumi');
-  const providers: typeof import('../dynamic-providers') = require('../dynamic-providers');
+  const {
+    hostLoadedProvider,
+  }: typeof import('../dynamic-providers/host-loaded-provider') = require('../dynamic-providers/host-loaded-provider');
   const times: number[] = [];
+  // What the resources store (one forwarder per kind; dynamic-providers/host-loaded-provider.ts).
   for (const provider of [
-    providers.deviceIdentityProvider,
-    providers.moduleIdentityProvider,
-    providers.moduleTwinProvider,
+    hostLoadedProvider('DeviceIdentity'),
+    hostLoadedProvider('ModuleIdentity'),
+    hostLoadedProvider('ModuleTwin'),
   ]) {
     const started = performance.now();
     await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });

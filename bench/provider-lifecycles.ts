@@ -12,8 +12,12 @@
  * for `deletedWith: moduleIdentity` (index.ts).
  */
 import type * as pulumi from '@pulumi/pulumi';
-import { deviceIdentityProvider, moduleIdentityProvider, moduleTwinProvider } from '../dynamic-providers';
 import { createHubClient } from '../dynamic-providers/iothub-client';
+import {
+  deviceIdentityProvider,
+  moduleIdentityProvider,
+  moduleTwinProvider,
+} from '../dynamic-providers/provider-table';
 import type { PlainObject } from '../tests/support/host-grpc';
 import { secret } from '../tests/support/host-secrets';
 import type { ProviderHost } from '../tests/support/provider-host';

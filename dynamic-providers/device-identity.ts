@@ -73,6 +73,3 @@ export class DeviceIdentity extends pulumi.dynamic.Resource {
     super(HOST_PROVIDER, name, props, withSecretOutputs(opts, SECRET_OUTPUTS), 'iothub', 'DeviceIdentity');
   }
 }
-
-/** The provider object itself, for running its methods in-process (tests, tools). */
-export { deviceIdentityProvider } from './provider-table';

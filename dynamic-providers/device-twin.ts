@@ -44,6 +44,3 @@ export class DeviceTwin extends pulumi.dynamic.Resource {
     );
   }
 }
-
-/** The provider object itself, for running its methods in-process (tests, tools). */
-export { deviceTwinProvider } from './provider-table';

@@ -63,6 +63,3 @@ export class ModuleIdentity extends pulumi.dynamic.Resource {
     super(HOST_PROVIDER, name, props, withSecretOutputs(opts, SECRET_OUTPUTS), 'iothub', 'ModuleIdentity');
   }
 }
-
-/** The provider object itself, for running its methods in-process (tests, tools). */
-export { moduleIdentityProvider } from './provider-table';

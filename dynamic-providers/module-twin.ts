@@ -56,6 +56,3 @@ export class ModuleTwin extends pulumi.dynamic.Resource {
     );
   }
 }
-
-/** The provider object itself, for running its methods in-process (tests, tools). */
-export { moduleTwinProvider } from './provider-table';

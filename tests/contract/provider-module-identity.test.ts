@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { moduleIdentityProvider as provider } from '../../dynamic-providers';
 import { createHubClient } from '../../dynamic-providers/iothub-client';
+import { moduleIdentityProvider as provider } from '../../dynamic-providers/provider-table';
 import type { ModuleIdentityInputs } from '../../lib/resource-identity-state';
 import type { LocalHub } from '../../local-hub/index';
 import { startTestHub } from '../support/local-hub-fixture';

@@ -6,7 +6,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startDeviceRuntime } from '../../device-runtime';
-import { deviceIdentityProvider, moduleIdentityProvider, moduleTwinProvider } from '../../dynamic-providers';
+import {
+  deviceIdentityProvider,
+  moduleIdentityProvider,
+  moduleTwinProvider,
+} from '../../dynamic-providers/provider-table';
 import type { TwinOutputs } from '../../lib/resource-twin-state';
 import type { LocalHub } from '../../local-hub/index';
 import { startTestHub } from '../support/local-hub-fixture';

@@ -6,8 +6,12 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, test } from 'node:test';
-import { deviceIdentityProvider, moduleIdentityProvider, moduleTwinProvider } from '../../dynamic-providers';
 import { createHubClient } from '../../dynamic-providers/iothub-client';
+import {
+  deviceIdentityProvider,
+  moduleIdentityProvider,
+  moduleTwinProvider,
+} from '../../dynamic-providers/provider-table';
 import type { LocalHub } from '../../local-hub/index';
 import { parseModuleConnectionStrings, runModuleRuntimes } from '../../scripts/run-module-runtimes';
 import { startTestHub } from '../support/local-hub-fixture';

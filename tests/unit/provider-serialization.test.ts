@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
+import { hostLoadedProvider } from '../../dynamic-providers/host-loaded-provider';
 import {
   deviceIdentityProvider,
   deviceTwinProvider,
   moduleIdentityProvider,
   moduleTwinProvider,
-} from '../../dynamic-providers';
-import { hostLoadedProvider } from '../../dynamic-providers/host-loaded-provider';
+} from '../../dynamic-providers/provider-table';
 import { WELL_KNOWN_POLICIES, wellKnownServiceConnectionString } from '../../lib/local-hub-defaults';
 
 // The host's own loader, resolved from @pulumi/pulumi exactly as cmd/dynamic-provider does.
