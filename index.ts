@@ -5,7 +5,8 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { DeviceIdentity, DeviceTwin, ModuleIdentity, ModuleTwin } from './dynamic-providers';
-import { azureHub } from './infra/azure-hub';
+import type { AzureHubConfig } from './infra/hub-config';
+import type { AzureHubModule, HubEndpoint } from './infra/hub-endpoint';
 import {
   deviceIdentityArgs,
   deviceTwinArgs,
@@ -72,3 +73,8 @@ for (const device of config.devices) {
 export const hubHostName = hub.hostName;
 export const hubConnectionString = pulumi.secret(hub.connectionString);
 export const moduleConnectionStrings = pulumi.secret(pulumi.output(moduleConnections));
+
+/** Required on demand: only an Azure stack loads @pulumi/azure-native (infra/hub-endpoint.ts says why). */
+function azureHub(azure: AzureHubConfig): HubEndpoint {
+  return (require('./infra/azure-hub') as AzureHubModule).azureHub(azure);
+}

@@ -9,7 +9,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { buildServiceConnectionString } from '../lib/connection-string';
 import { PROGRAM_POLICY_NAME } from '../lib/local-hub-defaults';
 import type { AzureHubConfig } from './hub-config';
-import type { HubEndpoint } from './hub-endpoint';
+import type { AzureHubModule, HubEndpoint } from './hub-endpoint';
 import { hubAuthorizationPolicies } from './hub-policies';
 import { IOT_HUB_RESOURCE, RESOURCE_GROUP_RESOURCE } from './resource-names';
 
@@ -59,3 +59,6 @@ export function azureHub(config: AzureHubConfig): HubEndpoint {
     });
   return { hostName, connectionString: pulumi.secret(connectionString) };
 }
+
+/** index.ts requires this module as an AzureHubModule (it cannot import it: hub-endpoint.ts says why). */
+export const azureHubModule: AzureHubModule = { azureHub };
