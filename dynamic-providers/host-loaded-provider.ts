@@ -15,7 +15,15 @@
  */
 import type * as pulumi from '@pulumi/pulumi';
 import { processWide } from './process-wide';
-import type { PROVIDERS, ProviderKind } from './provider-table';
+
+/** The resource kinds, by the type name their classes register. */
+export type ProviderKind = 'DeviceIdentity' | 'ModuleIdentity' | 'DeviceTwin' | 'ModuleTwin';
+
+/**
+ * provider-table.ts' export. Typed here rather than imported, even as a type: a program's ts-node
+ * type-check would otherwise reach the operations and the azure-iothub SDK's declarations.
+ */
+export type ProviderTable = Record<ProviderKind, pulumi.dynamic.ResourceProvider>;
 
 /** Relative to the project root. Written into every resource's state: never change it. */
 const PROVIDER_TABLE_FILE = 'dynamic-providers/provider-table.ts';
@@ -45,10 +53,10 @@ export function hostLoadedProvider(kind: ProviderKind): pulumi.dynamic.ResourceP
 
 function providerOf(kind: ProviderKind): pulumi.dynamic.ResourceProvider {
   const table = processWide('provider-table', () => loadProviderTable(process.cwd()));
-  return table[kind] as unknown as pulumi.dynamic.ResourceProvider;
+  return table[kind];
 }
 
-function loadProviderTable(projectDir: string): typeof PROVIDERS {
+function loadProviderTable(projectDir: string): ProviderTable {
   const path: typeof import('node:path') = require('node:path');
   const fs: typeof import('node:fs') = require('node:fs');
   const file = path.join(projectDir, PROVIDER_TABLE_FILE);
@@ -58,6 +66,7 @@ function loadProviderTable(projectDir: string): typeof PROVIDERS {
         'missing; run pulumi from the project directory (the one with Pulumi.yaml and node_modules)',
     );
   }
-  const tsx: typeof import('tsx/cjs/api') = require('tsx/cjs/api');
-  return (tsx.require(file, path.join(projectDir, 'index.ts')) as { PROVIDERS: typeof PROVIDERS }).PROVIDERS;
+  // tsx's scoped require (tsx/cjs/api), typed by hand for the same reason as ProviderTable.
+  const tsx = require('tsx/cjs/api') as { require(id: string, fromFile: string): unknown };
+  return (tsx.require(file, path.join(projectDir, 'index.ts')) as { PROVIDERS: ProviderTable }).PROVIDERS;
 }

@@ -12,9 +12,8 @@ import type {
   ModuleIdentityInputs,
   ModuleIdentityOutputs,
 } from '../lib/resource-identity-state';
+import type { ProviderTable } from './host-loaded-provider';
 import { identityProvider, twinProvider } from './provider-objects';
-
-export type ProviderKind = 'DeviceIdentity' | 'ModuleIdentity' | 'DeviceTwin' | 'ModuleTwin';
 
 export const deviceIdentityProvider = identityProvider<DeviceIdentityInputs, DeviceIdentityOutputs>(
   'device',
@@ -27,9 +26,9 @@ export const moduleIdentityProvider = identityProvider<ModuleIdentityInputs, Mod
 export const deviceTwinProvider = twinProvider('device');
 export const moduleTwinProvider = twinProvider('module');
 
-export const PROVIDERS = {
+export const PROVIDERS: ProviderTable = {
   DeviceIdentity: deviceIdentityProvider,
   ModuleIdentity: moduleIdentityProvider,
   DeviceTwin: deviceTwinProvider,
   ModuleTwin: moduleTwinProvider,
-} as const;
+};
