@@ -131,10 +131,27 @@ function describeTimeline(requestLines: string[], startedAt: number): string {
     const line = accepted[accepted.length - 1];
     return line ? ((Date.parse(line.slice(0, line.indexOf(' '))) - startedAt) / 1000).toFixed(1) : '—';
   };
+  const identityTimes = requestLines
+    .filter((l) => / method=(PUT|DELETE|GET) path=\/devices\//.test(l) && / status=20\d\b/.test(l))
+    .map((l) => (Date.parse(l.slice(0, l.indexOf(' '))) - startedAt) / 1000);
+  const first = identityTimes.length > 0 ? Math.min(...identityTimes).toFixed(1) : '—';
   return (
+    `first identity operation accepted at ${first} s, ` +
     `last identity create accepted at ${last(/ method=PUT path=\/devices\//)} s, ` +
-    `last twin write accepted at ${last(/ method=PATCH path=\/twins\//)} s after the start`
+    `last twin write accepted at ${last(/ method=PATCH path=\/twins\//)} s after the start\n` +
+    `      identity operations accepted per 10 s: ${perWindow(identityTimes, 10).join(' ')}`
   );
+}
+
+/** How many of `times` (seconds) fall in each `window`-second slot from 0. */
+function perWindow(times: number[], window: number): number[] {
+  const counts: number[] = [];
+  for (const t of times) {
+    const slot = Math.max(0, Math.floor(t / window));
+    while (counts.length <= slot) counts.push(0);
+    counts[slot]!++;
+  }
+  return counts;
 }
 
 /** One stack run against a hub enforcing S1 × `units`, with what the hub saw printed. */
