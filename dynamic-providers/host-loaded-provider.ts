@@ -10,8 +10,8 @@
  * the project as well adds no new dependency on the checkout; and a fixed provider also applies to
  * the deletes of resources created by an older version of the project.
  *
- * The host runs in the project directory (Pulumi starts it as `node ./node_modules/@pulumi/pulumi/
- * cmd/dynamic-provider`); TypeScript is loaded with tsx's scoped require, which registers no global hook.
+ * The host runs in the project (loadProviderTable); TypeScript is loaded with tsx's scoped require,
+ * which registers no global hook.
  */
 import type * as pulumi from '@pulumi/pulumi';
 import { processWide } from './process-wide';
@@ -56,17 +56,27 @@ function providerOf(kind: ProviderKind): pulumi.dynamic.ResourceProvider {
   return table[kind];
 }
 
-function loadProviderTable(projectDir: string): ProviderTable {
+/**
+ * The table from the project containing `startDir`: the nearest ancestor holding it, the same
+ * directories Node searches for the SDKs in node_modules (Pulumi starts the host where
+ * `require.resolve('@pulumi/pulumi/cmd/dynamic-provider')` works, i.e. in the project).
+ */
+function loadProviderTable(startDir: string): ProviderTable {
   const path: typeof import('node:path') = require('node:path');
   const fs: typeof import('node:fs') = require('node:fs');
-  const file = path.join(projectDir, PROVIDER_TABLE_FILE);
-  if (!fs.existsSync(file)) {
-    throw new Error(
-      `iothub-as-code: the dynamic-provider host runs in ${projectDir}, where ${PROVIDER_TABLE_FILE} is ` +
-        'missing; run pulumi from the project directory (the one with Pulumi.yaml and node_modules)',
-    );
+  let projectDir = path.resolve(startDir);
+  while (!fs.existsSync(path.join(projectDir, PROVIDER_TABLE_FILE))) {
+    const parent = path.dirname(projectDir);
+    if (parent === projectDir) {
+      throw new Error(
+        `iothub-as-code: the dynamic-provider host runs in ${startDir}, and neither it nor a parent ` +
+          `holds ${PROVIDER_TABLE_FILE}; run pulumi from the project directory (the one with Pulumi.yaml and node_modules)`,
+      );
+    }
+    projectDir = parent;
   }
   // tsx's scoped require (tsx/cjs/api), typed by hand for the same reason as ProviderTable.
   const tsx = require('tsx/cjs/api') as { require(id: string, fromFile: string): unknown };
+  const file = path.join(projectDir, PROVIDER_TABLE_FILE);
   return (tsx.require(file, path.join(projectDir, 'index.ts')) as { PROVIDERS: ProviderTable }).PROVIDERS;
 }

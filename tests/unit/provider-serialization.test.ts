@@ -5,8 +5,13 @@
  * `@pulumi/pulumi` inside.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import * as pulumi from '@pulumi/pulumi';
 import { hostLoadedProvider } from '../../dynamic-providers/host-loaded-provider';
 import {
@@ -21,6 +26,9 @@ import { WELL_KNOWN_POLICIES, wellKnownServiceConnectionString } from '../../lib
 const requireFromString: (code: string) => { handler: () => pulumi.dynamic.ResourceProvider } = createRequire(
   require.resolve('@pulumi/pulumi'),
 )('require-from-string');
+
+const execFileAsync = promisify(execFile);
+const PROJECT_DIR = path.resolve(__dirname, '..', '..');
 
 const PROVIDERS = {
   deviceIdentityProvider,
@@ -96,4 +104,44 @@ describe('what resources store as __provider: the host-loaded forwarders', () =>
       );
     });
   }
+});
+
+describe('the forwarder finds the project from where the host runs', () => {
+  /** Loads the text the way the host does, in a plain `node` (no tsx) started in `cwd`. */
+  async function checkInHostLikeProcess(cwd: string): Promise<string> {
+    const text = (
+      await pulumi.runtime.serializeFunction(() => hostLoadedProvider('DeviceIdentity'), {
+        allowSecrets: true,
+      })
+    ).text;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forwarder-'));
+    const textFile = path.join(dir, 'provider.js');
+    fs.writeFileSync(textFile, text);
+    const loader = createRequire(require.resolve('@pulumi/pulumi')).resolve('require-from-string');
+    const script = `
+      const provider = require(${JSON.stringify(loader)})(require('node:fs').readFileSync(${JSON.stringify(textFile)}, 'utf8')).handler();
+      provider.check({}, { hubConnectionString: ${JSON.stringify(wellKnownServiceConnectionString())}, deviceId: 'bad id' })
+        .then((r) => console.log('FAILURES ' + r.failures.map((f) => f.property).join(',')), (e) => console.log('ERROR ' + e.message));`;
+    try {
+      const { stdout } = await execFileAsync(process.execPath, ['-e', script], { cwd });
+      return stdout.trim();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test('from a subdirectory of the project (as node resolves node_modules upwards)', async () => {
+    assert.equal(await checkInHostLikeProcess(path.join(PROJECT_DIR, 'lib')), 'FAILURES deviceId');
+  });
+
+  test('outside the project: an error that says where it ran and what to do', async () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'not-a-project-'));
+    try {
+      const out = await checkInHostLikeProcess(outside);
+      assert.match(out, /^ERROR iothub-as-code: the dynamic-provider host runs in .*not-a-project-/);
+      assert.match(out, /run pulumi from the project directory/);
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
 });
