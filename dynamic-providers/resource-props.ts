@@ -31,6 +31,17 @@ export function connectionProps(args: HubConnectionArgs): Record<string, pulumi.
 export function authenticationProps(
   authentication: pulumi.Input<IdentityAuthenticationArgs> | undefined,
 ): Record<string, pulumi.Input<unknown>> {
+  if (!pulumi.Output.isInstance(authentication) && !(authentication instanceof Promise)) {
+    // A plain value (the usual case; keys from config arrive as a secret Output): split it now and
+    // register no key at all when the hub generates them. Every Output input costs the SDK several
+    // tracked promises per resource, paid by a large stack before its first hub call
+    // (docs/benchmarks.md, finding 3).
+    const { authentication: spec, ...keys } = splitAuthentication(authentication);
+    return Object.fromEntries([
+      ['authentication', spec],
+      ...Object.entries(keys).map(([name, key]) => [name, pulumi.secret(key)]),
+    ]);
+  }
   const split = pulumi
     .output(authentication ?? { type: 'sas' as const })
     .apply((auth) => splitAuthentication(auth));
