@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, mock, test } from 'node:test';
 import { RestApiClient } from 'azure-iothub/dist/common-http/rest_api_client';
 import fc from 'fast-check';
+import { awaitTurn, reportOutcome } from '../../dynamic-providers/hub-pacer';
 import { withRetry } from '../../dynamic-providers/with-retry';
 import {
   afterSuccess,
@@ -126,6 +127,30 @@ describe('pacing against the local hub throttle (mocked time)', () => {
       assert.ok(ratio <= 1.1, `took ${elapsed} ms against a floor of ${floorMs} ms (${ratio.toFixed(3)}x)`);
       // Pushback stays cheap: far fewer 429s than calls (each resource backing off alone sent ~5 per call).
       assert.ok(hub.counts.throttled < calls, `${hub.counts.throttled} throttled answers for ${calls} calls`);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+});
+
+describe('pacer lanes', () => {
+  test('a throttled lane paces its own calls only: other hubs and other throttle classes go at once', async () => {
+    mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 5_000_000 });
+    try {
+      const throttled = { hostName: 'lane-a.local', lane: 'identityRegistry' } as const;
+      reportOutcome(throttled, 'throttled', Date.now());
+      let paced = false;
+      const waiting = awaitTurn(throttled).then(() => {
+        paced = true;
+      });
+      const otherHub = await awaitTurn({ hostName: 'lane-b.local', lane: 'identityRegistry' });
+      const otherClass = await awaitTurn({ hostName: 'lane-a.local', lane: 'twinUpdate' });
+      assert.equal(otherHub, Date.now(), 'another hub is not paced');
+      assert.equal(otherClass, Date.now(), 'another throttle class of the same hub is not paced');
+      await Promise.resolve();
+      assert.equal(paced, false, 'the throttled lane waits for its turn');
+      await runMockedUntil(() => paced, 5, 60_000);
+      await waiting;
     } finally {
       mock.timers.reset();
     }
