@@ -14,14 +14,14 @@ import { readStackFile, runProgramUnderMocks } from '../tests/support/program-un
 async function serializeOnly(): Promise<void> {
   const pulumi: typeof import('@pulumi/pulumi') = require('@pulumi/pulumi');
   const {
-    hostLoadedProvider,
+    HOST_PROVIDERS,
   }: typeof import('../dynamic-providers/host-loaded-provider') = require('../dynamic-providers/host-loaded-provider');
   const times: number[] = [];
   // What the resources store (one forwarder per kind; dynamic-providers/host-loaded-provider.ts).
   for (const provider of [
-    hostLoadedProvider('DeviceIdentity'),
-    hostLoadedProvider('ModuleIdentity'),
-    hostLoadedProvider('ModuleTwin'),
+    HOST_PROVIDERS.DeviceIdentity,
+    HOST_PROVIDERS.ModuleIdentity,
+    HOST_PROVIDERS.ModuleTwin,
   ]) {
     const started = performance.now();
     await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });

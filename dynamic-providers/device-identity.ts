@@ -7,7 +7,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import type { IdentityAuthenticationArgs } from '../lib/identity-plan';
-import { hostLoadedProvider } from './host-loaded-provider';
+import { HOST_PROVIDERS } from './host-loaded-provider';
 import {
   authenticationProps,
   connectionProps,
@@ -33,9 +33,6 @@ export interface DeviceIdentityArgs extends HubConnectionArgs {
 }
 
 const SECRET_OUTPUTS = ['hubConnectionString', 'primaryKey', 'secondaryKey', 'deviceConnectionString'];
-
-/** One object per kind: Pulumi serializes a provider object once and reuses the text. */
-const HOST_PROVIDER = hostLoadedProvider('DeviceIdentity');
 
 export class DeviceIdentity extends pulumi.dynamic.Resource {
   // `declare`: the base constructor sets these; a class field initializer would overwrite them.
@@ -70,6 +67,13 @@ export class DeviceIdentity extends pulumi.dynamic.Resource {
         'generationId',
       ]),
     };
-    super(HOST_PROVIDER, name, props, withSecretOutputs(opts, SECRET_OUTPUTS), 'iothub', 'DeviceIdentity');
+    super(
+      HOST_PROVIDERS.DeviceIdentity,
+      name,
+      props,
+      withSecretOutputs(opts, SECRET_OUTPUTS),
+      'iothub',
+      'DeviceIdentity',
+    );
   }
 }

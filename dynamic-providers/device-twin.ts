@@ -3,7 +3,7 @@
  * leaves it declares (docs/twin-ownership.md).
  */
 import * as pulumi from '@pulumi/pulumi';
-import { hostLoadedProvider } from './host-loaded-provider';
+import { HOST_PROVIDERS } from './host-loaded-provider';
 import { connectionProps, type HubConnectionArgs, outputSlots, withSecretOutputs } from './resource-props';
 
 export interface DeviceTwinArgs extends HubConnectionArgs {
@@ -13,9 +13,6 @@ export interface DeviceTwinArgs extends HubConnectionArgs {
   /** Owned tag leaves. */
   tags?: pulumi.Input<Record<string, unknown>>;
 }
-
-/** One object per kind: Pulumi serializes a provider object once and reuses the text. */
-const HOST_PROVIDER = hostLoadedProvider('DeviceTwin');
 
 export class DeviceTwin extends pulumi.dynamic.Resource {
   declare readonly deviceId: pulumi.Output<string>;
@@ -35,7 +32,7 @@ export class DeviceTwin extends pulumi.dynamic.Resource {
       ...outputSlots(['desiredVersion', 'etag']),
     };
     super(
-      HOST_PROVIDER,
+      HOST_PROVIDERS.DeviceTwin,
       name,
       props,
       withSecretOutputs(opts, ['hubConnectionString']),

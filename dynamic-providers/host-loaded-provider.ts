@@ -28,7 +28,7 @@ export type ProviderTable = Record<ProviderKind, pulumi.dynamic.ResourceProvider
 /** Relative to the project root. Written into every resource's state: never change it. */
 const PROVIDER_TABLE_FILE = 'dynamic-providers/provider-table.ts';
 
-export function hostLoadedProvider(kind: ProviderKind): pulumi.dynamic.ResourceProvider {
+function hostLoadedProvider(kind: ProviderKind): pulumi.dynamic.ResourceProvider {
   return {
     async check(olds, news) {
       return providerOf(kind).check!(olds, news);
@@ -50,6 +50,17 @@ export function hostLoadedProvider(kind: ProviderKind): pulumi.dynamic.ResourceP
     },
   };
 }
+
+/**
+ * What the resource classes register: one forwarder object per kind, built once, because Pulumi
+ * serializes a provider object once and reuses its text for every resource that passes it.
+ */
+export const HOST_PROVIDERS: Readonly<Record<ProviderKind, pulumi.dynamic.ResourceProvider>> = {
+  DeviceIdentity: hostLoadedProvider('DeviceIdentity'),
+  ModuleIdentity: hostLoadedProvider('ModuleIdentity'),
+  DeviceTwin: hostLoadedProvider('DeviceTwin'),
+  ModuleTwin: hostLoadedProvider('ModuleTwin'),
+};
 
 function providerOf(kind: ProviderKind): pulumi.dynamic.ResourceProvider {
   const table = processWide('provider-table', () => loadProviderTable(process.cwd()));

@@ -5,7 +5,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import type { IdentityAuthenticationArgs } from '../lib/identity-plan';
-import { hostLoadedProvider } from './host-loaded-provider';
+import { HOST_PROVIDERS } from './host-loaded-provider';
 import {
   authenticationProps,
   connectionProps,
@@ -26,9 +26,6 @@ export interface ModuleIdentityArgs extends HubConnectionArgs {
 }
 
 const SECRET_OUTPUTS = ['hubConnectionString', 'primaryKey', 'secondaryKey', 'moduleConnectionString'];
-
-/** One object per kind: Pulumi serializes a provider object once and reuses the text. */
-const HOST_PROVIDER = hostLoadedProvider('ModuleIdentity');
 
 export class ModuleIdentity extends pulumi.dynamic.Resource {
   declare readonly deviceId: pulumi.Output<string>;
@@ -60,6 +57,13 @@ export class ModuleIdentity extends pulumi.dynamic.Resource {
         'generationId',
       ]),
     };
-    super(HOST_PROVIDER, name, props, withSecretOutputs(opts, SECRET_OUTPUTS), 'iothub', 'ModuleIdentity');
+    super(
+      HOST_PROVIDERS.ModuleIdentity,
+      name,
+      props,
+      withSecretOutputs(opts, SECRET_OUTPUTS),
+      'iothub',
+      'ModuleIdentity',
+    );
   }
 }

@@ -3,7 +3,7 @@
  * leaves it declares (docs/twin-ownership.md) and can wait until the device acknowledges them.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { hostLoadedProvider } from './host-loaded-provider';
+import { HOST_PROVIDERS } from './host-loaded-provider';
 import { connectionProps, type HubConnectionArgs, outputSlots, withSecretOutputs } from './resource-props';
 
 export interface WaitForAckArgs {
@@ -22,9 +22,6 @@ export interface ModuleTwinArgs extends HubConnectionArgs {
   /** Wait until the device acknowledges every owned top-level desired key (IoT Plug and Play acks). */
   waitForAck?: pulumi.Input<WaitForAckArgs>;
 }
-
-/** One object per kind: Pulumi serializes a provider object once and reuses the text. */
-const HOST_PROVIDER = hostLoadedProvider('ModuleTwin');
 
 export class ModuleTwin extends pulumi.dynamic.Resource {
   declare readonly deviceId: pulumi.Output<string>;
@@ -47,7 +44,7 @@ export class ModuleTwin extends pulumi.dynamic.Resource {
       ...outputSlots(['desiredVersion', 'etag']),
     };
     super(
-      HOST_PROVIDER,
+      HOST_PROVIDERS.ModuleTwin,
       name,
       props,
       withSecretOutputs(opts, ['hubConnectionString']),

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import * as pulumi from '@pulumi/pulumi';
-import { hostLoadedProvider } from '../../dynamic-providers/host-loaded-provider';
+import { HOST_PROVIDERS } from '../../dynamic-providers/host-loaded-provider';
 import {
   deviceIdentityProvider,
   deviceTwinProvider,
@@ -80,7 +80,9 @@ describe('what resources store as __provider: the host-loaded forwarders', () =>
   const KINDS = ['DeviceIdentity', 'ModuleIdentity', 'DeviceTwin', 'ModuleTwin'] as const;
   for (const kind of KINDS) {
     test(`${kind}: a few KiB with none of the provider code, loads back and runs the real provider`, async () => {
-      const serialized = await pulumi.runtime.serializeFunction(() => hostLoadedProvider(kind), {
+      // Exactly what Pulumi serializes for a resource: `() => provider` over the object it was given.
+      const provider = HOST_PROVIDERS[kind];
+      const serialized = await pulumi.runtime.serializeFunction(() => provider, {
         allowSecrets: true,
       });
       assert.equal(serialized.containsSecrets, false);
@@ -109,8 +111,9 @@ describe('what resources store as __provider: the host-loaded forwarders', () =>
 describe('the forwarder finds the project from where the host runs', () => {
   /** Loads the text the way the host does, in a plain `node` (no tsx) started in `cwd`. */
   async function checkInHostLikeProcess(cwd: string): Promise<string> {
+    const provider = HOST_PROVIDERS.DeviceIdentity;
     const text = (
-      await pulumi.runtime.serializeFunction(() => hostLoadedProvider('DeviceIdentity'), {
+      await pulumi.runtime.serializeFunction(() => provider, {
         allowSecrets: true,
       })
     ).text;
