@@ -155,6 +155,30 @@ describe('device runtime e2e', () => {
     );
   });
 
+  test('a handler whose promise rejects later is acknowledged 500 with the reason, never 200', async (t) => {
+    await addModule('async-failure');
+    const { runtime } = await startRuntime('async-failure', {
+      handlers: {
+        firmware: {
+          validate: (value) => (typeof value === 'string' ? undefined : 'firmware must be a version string'),
+          apply: async (value) => {
+            await new Promise((resolve) => setImmediate(resolve));
+            throw new Error(`download of firmware ${String(value)} failed: disk full`);
+          },
+        },
+      },
+    });
+    t.after(() => runtime.stop());
+    const version = await writeDesired('async-failure', { firmware: '2.0' });
+    assert.deepEqual(await ackAt('async-failure', 'firmware', version), {
+      value: '2.0',
+      ac: 500,
+      av: version,
+      ad: 'Error: download of firmware 2.0 failed: disk full',
+    });
+    assert.deepEqual(runtime.current.applied, {}, 'a failed apply is not recorded as running');
+  });
+
   test('offline catch-up: three updates while stopped are applied once, at the final version', async () => {
     await addModule('offline');
     const first = await startRuntime('offline');
