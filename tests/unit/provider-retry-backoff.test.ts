@@ -3,9 +3,10 @@
  * runner, fed errors made by the SDK's own status-to-error translation (RestApiClient.translateError).
  */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, mock, test } from 'node:test';
 import { RestApiClient } from 'azure-iothub/dist/common-http/rest_api_client';
 import fc from 'fast-check';
+import { reportOutcome } from '../../dynamic-providers/hub-pacer';
 import { withRetry } from '../../dynamic-providers/with-retry';
 import {
   DEFAULT_RETRY_POLICY,
@@ -186,4 +187,64 @@ describe('retry budget counts time without progress', () => {
       (err: Error) => err.name === 'ThrottlingError',
     );
   });
+});
+
+/**
+ * On a paced lane only a 429 waits in the lane instead of a backoff (the pacer owns the rate). A 503 or a
+ * dropped connection says nothing about a rate, so it must still wait its backoff, whether or not the lane
+ * is pacing; without the wait a hub that is down would be hammered in a tight loop. Mocked time: the check
+ * is exact and independent of machine load.
+ */
+describe('withRetry on a paced lane: transient errors other than 429 still back off', () => {
+  // Every backoff delay lies in [5 s, 10 s]: far longer than the lane's gap (~100 ms) and than zero.
+  const slow: RetryPolicy = { baseMs: 10_000, capMs: 10_000, budgetMs: 600_000 };
+  const minimumBackoffMs = slow.baseMs / 2;
+  const transient: [string, () => Error][] = [
+    ['503', () => sdkError(503, 'ServiceUnavailable')],
+    ['a dropped connection', () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
+  ];
+  let laneNumber = 0;
+
+  /** Lets promise chains and the pacer's due timers run, advancing mocked time by `ms` in small steps. */
+  async function advance(ms: number): Promise<void> {
+    for (let spent = 0; spent < ms; spent += 10) {
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      mock.timers.tick(Math.min(10, ms - spent));
+    }
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  for (const [what, error] of transient) {
+    for (const pacing of [false, true]) {
+      test(`${what} on a ${pacing ? 'pacing' : 'quiet'} lane waits the backoff before the retry`, async () => {
+        mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 10_000_000 });
+        try {
+          const paced = { hostName: `backoff-${++laneNumber}.local`, lane: 'identityRegistry' } as const;
+          // A recent 429 makes the lane pace every call (hub-pacer.ts), gap ~150 ms.
+          if (pacing) reportOutcome(paced, 'throttled', Date.now());
+          const sentAt: number[] = [];
+          const call = withRetry(
+            async () => {
+              sentAt.push(Date.now());
+              if (sentAt.length === 1) throw error();
+              return 'done';
+            },
+            { paced, policy: slow },
+          );
+          await advance(minimumBackoffMs - 1);
+          assert.equal(
+            sentAt.length,
+            1,
+            `retried ${sentAt.map((t) => t - sentAt[0]!).join(', ')} ms after the first attempt; ` +
+              `the backoff is at least ${minimumBackoffMs} ms`,
+          );
+          await advance(slow.capMs);
+          assert.equal(await call, 'done');
+          assert.equal(sentAt.length, 2);
+        } finally {
+          mock.timers.reset();
+        }
+      });
+    }
+  }
 });
