@@ -1,0 +1,155 @@
+/**
+ * `npm run pulumi -- <command> [options]`: the Pulumi CLI for this project, offline, with the local file
+ * backend and passphrase file of scripts/pulumi-local-backend.ts.
+ *
+ *   up | preview | refresh | destroy   run through the Automation API with index.ts as an inline program
+ *                                      (scripts/pulumi-engine.ts says why); same engine, same output
+ *   anything else                      the CLI itself (stack export, stack output, config, cancel, ...)
+ *
+ * Options of the four program commands: --stack <name> (default local), --cwd <dir> (the folder holding
+ * Pulumi.yaml), --diff, --refresh, --expect-no-changes, --yes (implied: the Automation API never
+ * prompts), --clear-pending-creates, --parallel <n>, --target <urn> (repeatable).
+ */
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { openEngine, PROJECT_DIR } from './pulumi-engine';
+
+const PROGRAM_COMMANDS = ['up', 'preview', 'refresh', 'destroy'] as const;
+type ProgramCommand = (typeof PROGRAM_COMMANDS)[number];
+
+function isProgramCommand(word: string | undefined): word is ProgramCommand {
+  return (PROGRAM_COMMANDS as readonly string[]).includes(word ?? '');
+}
+
+const OPTIONS = {
+  stack: { type: 'string', short: 's', default: 'local' },
+  cwd: { type: 'string', short: 'C' },
+  diff: { type: 'boolean', default: false },
+  refresh: { type: 'boolean', short: 'r', default: false },
+  'expect-no-changes': { type: 'boolean', default: false },
+  yes: { type: 'boolean', short: 'y', default: false },
+  'skip-preview': { type: 'boolean', short: 'f', default: false },
+  'clear-pending-creates': { type: 'boolean', default: false },
+  parallel: { type: 'string', short: 'p' },
+  target: { type: 'string', short: 't', multiple: true },
+} as const;
+
+export interface ProgramRun {
+  command: ProgramCommand;
+  stack: string;
+  workDir: string;
+  diff: boolean;
+  refresh: boolean;
+  expectNoChanges: boolean;
+  clearPendingCreates: boolean;
+  parallel?: number;
+  target?: string[];
+}
+
+/** Parses the options of a program command; throws naming the bad option and the valid ones. */
+export function parseProgramRun(command: ProgramCommand, args: string[]): ProgramRun {
+  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; args: string[] }>>['values'];
+  try {
+    ({ values } = parseArgs({ args, options: OPTIONS, allowPositionals: false }));
+  } catch (error) {
+    const valid = Object.keys(OPTIONS)
+      .map((name) => `--${name}`)
+      .join(', ');
+    throw new Error(`pulumi ${command}: ${(error as Error).message} (valid options: ${valid})`);
+  }
+  const parallel = values.parallel === undefined ? undefined : Number(values.parallel);
+  if (parallel !== undefined && !(Number.isInteger(parallel) && parallel > 0)) {
+    throw new Error(
+      `pulumi ${command}: --parallel must be a positive whole number, got "${values.parallel}"`,
+    );
+  }
+  return {
+    command,
+    stack: values.stack,
+    workDir: path.resolve(values.cwd ?? PROJECT_DIR),
+    diff: values.diff,
+    refresh: values.refresh,
+    expectNoChanges: values['expect-no-changes'],
+    clearPendingCreates: values['clear-pending-creates'],
+    ...(parallel === undefined ? {} : { parallel }),
+    ...(values.target ? { target: values.target } : {}),
+  };
+}
+
+/** Runs one program command, streaming the engine's output; resolves when the CLI has finished. */
+export async function runProgramCommand(run: ProgramRun, write: (text: string) => void): Promise<void> {
+  const { stack } = await openEngine({ stackName: run.stack, workDir: run.workDir });
+  const common = {
+    onOutput: write,
+    color: 'never' as const,
+    ...(run.parallel === undefined ? {} : { parallel: run.parallel }),
+    ...(run.target ? { target: run.target } : {}),
+  };
+  switch (run.command) {
+    case 'up':
+      await stack.up({
+        ...common,
+        diff: run.diff,
+        refresh: run.refresh,
+        expectNoChanges: run.expectNoChanges,
+      });
+      return;
+    case 'preview':
+      await stack.preview({
+        ...common,
+        diff: run.diff,
+        refresh: run.refresh,
+        expectNoChanges: run.expectNoChanges,
+      });
+      return;
+    case 'refresh':
+      await stack.refresh({
+        ...common,
+        expectNoChanges: run.expectNoChanges,
+        clearPendingCreates: run.clearPendingCreates,
+      });
+      return;
+    case 'destroy':
+      await stack.destroy({ ...common, refresh: run.refresh });
+      return;
+  }
+}
+
+/** Any other command: the CLI itself, in the work dir, with the engine's environment. */
+async function passThrough(args: string[]): Promise<number> {
+  const parsed = parseArgs({ args, options: { stack: OPTIONS.stack, cwd: OPTIONS.cwd }, strict: false });
+  const workDir = path.resolve(typeof parsed.values.cwd === 'string' ? parsed.values.cwd : PROJECT_DIR);
+  const stackName = typeof parsed.values.stack === 'string' ? parsed.values.stack : 'local';
+  const { cliPath, cliEnv } = await openEngine({ stackName, workDir });
+  return new Promise((resolve, reject) => {
+    const child = spawn(cliPath, args, { cwd: workDir, env: cliEnv, stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h') {
+    process.stdout.write(
+      `${(require('node:fs').readFileSync(__filename, 'utf8') as string).split('*/')[0]}*/\n`,
+    );
+    return command ? 0 : 2;
+  }
+  if (!isProgramCommand(command)) return passThrough(argv);
+  const run = parseProgramRun(command, rest);
+  await runProgramCommand(run, (text) => process.stdout.write(text));
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error) => {
+      // The Automation API's CommandError carries the CLI's stderr; print it once, without a stack.
+      process.stderr.write(`${(error as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}
