@@ -8,6 +8,8 @@ import { createHubClient } from '../../dynamic-providers/iothub-client';
 import { moduleIdentityProvider as provider } from '../../dynamic-providers/provider-table';
 import type { ModuleIdentityInputs } from '../../lib/resource-identity-state';
 import type { LocalHub } from '../../local-hub/index';
+import type { HubState } from '../../local-hub/store';
+import { interceptHubState } from '../support/hub-state-intercept';
 import { startTestHub } from '../support/local-hub-fixture';
 
 let hub: LocalHub;
@@ -98,5 +100,75 @@ describe('ModuleIdentity provider', () => {
         return true;
       },
     );
+  });
+
+  describe('a concurrent change between the read and the write of an update (412)', () => {
+    const ROTATED = {
+      primaryKey: Buffer.alloc(32, 7).toString('base64'),
+      secondaryKey: Buffer.alloc(32, 8).toString('base64'),
+    };
+
+    /**
+     * Before each of the provider's module PUTs (the first `times` of them) another writer rotates the
+     * module's keys, so the etag the provider read is stale when its PUT arrives. Returns the PUT count.
+     */
+    function rotateKeysBeforePuts(times: number): { puts: () => number; restore: () => void } {
+      let puts = 0;
+      const restore = interceptHubState(hub, 'updateModule', (original: HubState['updateModule']) => {
+        return (deviceId, moduleId, body, ifMatch) => {
+          if (++puts <= times) {
+            const current = hub.state.getModule(deviceId, moduleId);
+            const authentication = { ...current.authentication, symmetricKey: ROTATED };
+            original(deviceId, moduleId, { ...current, authentication }, '*');
+          }
+          return original(deviceId, moduleId, body, ifMatch);
+        };
+      });
+      return { puts: () => puts, restore };
+    }
+
+    test("is re-read and retried: the update lands and the other writer's change survives", async () => {
+      await registry().create({ deviceId: 'mod-race' } as any);
+      const inputs = await checked({ deviceId: 'mod-race', moduleId: 'm1' });
+      const { id, outs } = await provider.create(inputs);
+      const race = rotateKeysBeforePuts(1);
+      try {
+        const { outs: updated } = await provider.update!(id, outs!, { ...inputs, managedBy: 'IotEdge' });
+        assert.equal(updated!.managedBy, 'IotEdge');
+        assert.equal(updated!.primaryKey, ROTATED.primaryKey, 'the outputs show the keys the hub now holds');
+      } finally {
+        race.restore();
+      }
+      assert.equal(race.puts(), 2, 'one refused PUT (412), one retried PUT');
+      const module = await hubModule('mod-race', 'm1');
+      assert.equal(module.managedBy, 'IotEdge');
+      assert.deepEqual(
+        module.authentication.symmetricKey,
+        ROTATED,
+        'the retry must not undo the other write',
+      );
+    });
+
+    test('that never stops fails within the retry budget, naming the module and the 412', async () => {
+      await registry().create({ deviceId: 'mod-race-forever' } as any);
+      const inputs = await checked({ deviceId: 'mod-race-forever', moduleId: 'm1' });
+      const { id, outs } = await provider.create(inputs);
+      const race = rotateKeysBeforePuts(Number.POSITIVE_INFINITY);
+      try {
+        await assert.rejects(
+          provider.update!(id, outs!, { ...inputs, managedBy: 'IotEdge' }),
+          (err: Error) => {
+            assert.match(
+              err.message,
+              /^ModuleIdentity "mod-race-forever\/m1" on hub 127\.0\.0\.1:\d+: update failed: .*HTTP 412/,
+            );
+            return true;
+          },
+        );
+      } finally {
+        race.restore();
+      }
+      assert.ok(race.puts() > 1 && race.puts() <= 5, `${race.puts()} PUTs: a few re-reads, then give up`);
+    });
   });
 });
