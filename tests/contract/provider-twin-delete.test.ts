@@ -148,7 +148,7 @@ describe('DeviceTwin delete', () => {
       failing(() => hubErrors.serverError('the store failed')),
     );
     try {
-      await assert.rejects(deviceTwinProvider.delete!(id, outs), (err: Error) => {
+      await assert.rejects(deviceTwinProvider.delete!(id, outs!), (err: Error) => {
         assert.match(err.message, /^DeviceTwin "del-device" on hub [^:]+:\d+: delete failed: .*HTTP 500/);
         return true;
       });
@@ -156,6 +156,6 @@ describe('DeviceTwin delete', () => {
       restore();
     }
     await registry().delete('del-device');
-    await deviceTwinProvider.delete!(id, outs);
+    await deviceTwinProvider.delete!(id, outs!);
   });
 });

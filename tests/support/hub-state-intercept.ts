@@ -31,11 +31,9 @@ export function interceptHubState<K extends StoreMethod>(
 }
 
 /** A store method that always throws `error()` (a fresh HubError per request, as the hub makes them). */
-export function failing<K extends StoreMethod>(
-  error: () => HubError,
-): (original: HubState[K]) => HubState[K] {
-  return () =>
+export function failing(error: () => HubError): <F>(original: F) => F {
+  return <F>(_original: F): F =>
     (() => {
       throw error();
-    }) as unknown as HubState[K];
+    }) as F;
 }
