@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the five benchmarks of issue #5 in sequence, then a summary table (markdown, so
  * it can go into docs/benchmarks.md as is). Not part of `npm test`: benchmarks print ratios against a
- * baseline measured in the same run and assert nothing (architecture "Benchmarks").
+ * baseline measured in the same run and assert nothing (docs/benchmarks.md).
  *
  *   npm run bench                      all five
  *   npm run bench -- scale fan-out     only those

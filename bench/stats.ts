@@ -2,7 +2,7 @@
  * Pure statistics for the benchmarks: medians, percentiles, spreads and the ratio line every
  * benchmark ends with. No I/O, so tests/unit/bench-stats.test.ts can pin the arithmetic.
  *
- * Why medians of interleaved rounds: the machine is shared (architecture: "machines are noisy"), so a
+ * Why medians of interleaved rounds: the machine is shared (docs/benchmarks.md, "How they measure"), so a
  * single run says little; the median of several baseline/candidate rounds run alternately cancels
  * slow drifts, and the min–max spread shows how much the figure can be trusted.
  */

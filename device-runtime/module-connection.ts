@@ -1,6 +1,6 @@
 /**
  * One connection of the module to the hub: an azure-iot-device ModuleClient over the SDK's MQTT transport,
- * opened and subscribed in the documented order (fact sheet §6: connect, subscribe to desired
+ * opened and subscribed in the documented order (docs/iothub-facts.md §6: connect, subscribe to desired
  * notifications, then GET). Every SDK call is bounded by a timeout, because a twin request whose reply was
  * lost with the connection never calls back (mqtt_twin_client.js keeps it pending forever).
  *
@@ -16,7 +16,7 @@ import { sessionAwareMqtt, type TransportConstructor } from './session-aware-mqt
 
 export interface ConnectionOptions {
   source: ConnectionSource;
-  /** PEM of an extra CA to trust (fact sheet §3.6: the SDK's `ca` option). */
+  /** PEM of an extra CA to trust (docs/iothub-facts.md §3.6: the SDK's `ca` option). */
   ca?: string;
   timeoutMs: number;
   sasTokenLifetimeSeconds: number;

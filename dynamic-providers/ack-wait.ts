@@ -1,7 +1,7 @@
 /**
  * ModuleTwin `waitForAck` (issue #4 item 5): after a desired write, poll the module twin until the
  * device has acknowledged the written `$version` on every owned top-level key, IoT Plug and Play
- * style (prior-art "Signals of convergence"; the rule itself is lib/pnp-ack.ts, shared with the
+ * style (docs/device-runtime.md "Acknowledgements"; the rule itself is lib/pnp-ack.ts, shared with the
  * device runtime). Like Pulumi's Kubernetes provider, the wait has a per-resource timeout and an
  * opt-out (`onTimeout: 'warn'`).
  */
@@ -10,7 +10,10 @@ import { evaluateAcks } from '../lib/pnp-ack';
 import { hubTwinFromSdk, type WaitForAck } from '../lib/resource-twin-state';
 import { withRetry } from './with-retry';
 
-/** Poll interval: fast enough to feel immediate, slow enough to stay far below the twin-read throttle (§5). */
+/**
+ * Poll interval: fast enough to feel immediate, slow enough to stay far below the twin-read throttle
+ * (docs/iothub-facts.md §5).
+ */
 const POLL_INTERVAL_MS = 300;
 
 export interface AckTarget {

@@ -2,7 +2,7 @@
  * DeviceIdentity: one device in the hub's identity registry (status, authentication, IoT Edge
  * capability), with its keys and device connection string as secret outputs.
  *
- * File order (architecture, Pulumi's dynamic-provider examples): public args, the provider object,
+ * File order (docs/architecture.md "Code habits"): public args, the provider object,
  * the resource class. Inputs/outputs and every decision live in pure lib/ modules.
  */
 import * as pulumi from '@pulumi/pulumi';

@@ -5,7 +5,7 @@
  * name the resource and never carry a secret.
  *
  * Calls per operation: create = 1 PUT (adopt: + GET, + PUT if settings differ); read = 1 GET;
- * update = 0 calls when only Pulumi-side inputs changed, else GET + full PUT (fact sheet §0.4: a
+ * update = 0 calls when only Pulumi-side inputs changed, else GET + full PUT (docs/iothub-facts.md §0.4: a
  * PUT resets omitted fields, so it must start from the current identity); delete = 1 DELETE.
  */
 import type { Registry } from 'azure-iothub';
@@ -35,7 +35,10 @@ import { withRetry } from './with-retry';
 /** A module PUT carries the etag it read; on a concurrent change (412) re-read and overlay again. */
 const ETAG_ATTEMPTS = 3;
 
-/** The registry of one hub, and the pacing lane its identity calls share (fact sheet §5: one throttle class). */
+/**
+ * The registry of one hub, and the pacing lane its identity calls share (docs/iothub-facts.md §5: one
+ * throttle class).
+ */
 interface IdentityHub {
   registry: Registry;
   lane: PacedLane;
@@ -100,7 +103,7 @@ async function hubPut(
 
 function freshKeys(): { primaryKey: string; secondaryKey: string } {
   const { randomBytes }: typeof import('node:crypto') = require('node:crypto');
-  // 32 random bytes, as the hub generates them (fact sheet §2).
+  // 32 random bytes, as the hub generates them (docs/iothub-facts.md §2).
   return { primaryKey: randomBytes(32).toString('base64'), secondaryKey: randomBytes(32).toString('base64') };
 }
 
@@ -233,7 +236,8 @@ export async function deleteIdentity(kind: IdentityKind, props: IdentityOutputs)
   const ids = idsOf(props);
   const { registry, lane, label, secrets } = connect(kind, props, ids);
   try {
-    // removeModule(deviceId, moduleId): the promise form taking a module object is broken (fact sheet §0.5).
+    // removeModule(deviceId, moduleId): the promise form taking a module object is broken
+    // (docs/iothub-facts.md §0.5).
     if (ids.moduleId === undefined) await withRetry(() => registry.delete(ids.deviceId), { paced: lane });
     else await withRetry(() => registry.removeModule(ids.deviceId, ids.moduleId!), { paced: lane });
   } catch (err) {

@@ -1,8 +1,8 @@
 /**
- * The only place that builds an `azure-iothub` Registry (architecture: "iothub-client.ts is the only
- * file importing azure-iothub").
+ * The only place that builds an `azure-iothub` Registry (docs/architecture.md: the only file that
+ * loads azure-iothub at run time; the others import its types).
  *
- * Why a factory: the service SDK cannot take a port in `HostName` (fact sheet §0.1, §4) and drops any
+ * Why a factory: the service SDK cannot take a port in `HostName` (docs/iothub-facts.md §0.1, §4) and drops any
  * `ca` passed through `setOptions`. Its supported hook is `new Registry(config, restApiClient)` with an
  * `Http` whose `buildRequest` receives the port and a request function. The SAS token keeps the host
  * *with* its port as `sr` (what the hub verifies), and is re-extended per request by the SDK, so long
@@ -46,7 +46,7 @@ function splitPort(hostName: string): { host: string; port: number | undefined }
 }
 
 /**
- * An Http that honours a port in the host name and trusts an extra CA (fact sheet §4 recipe). Built
+ * An Http that honours a port in the host name and trusts an extra CA (docs/iothub-facts.md §4 recipe). Built
  * per client from the required base class (see the header: nothing of the SDK is captured by value).
  */
 function createPortAwareHttp(caCertificate: string | undefined): Http {

@@ -15,7 +15,7 @@ export interface HubConnectionArgs {
 
 /**
  * The connection string reaches the provider as a SECRET INPUT, never through a captured variable:
- * captured values are written into the state file in clear (prior-art, pulumi/pulumi#8265).
+ * captured values are written into the state file in clear (docs/architecture.md, pulumi/pulumi#8265).
  */
 export function connectionProps(args: HubConnectionArgs): Record<string, pulumi.Input<unknown> | undefined> {
   return {

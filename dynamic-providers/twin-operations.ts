@@ -31,7 +31,10 @@ import { withRetry } from './with-retry';
 /** Devices report often and each report changes the etag (§6), so allow a few re-reads. */
 const ETAG_ATTEMPTS = 5;
 
-/** One hub's registry; twin reads and twin updates are separate throttle classes there (fact sheet §5). */
+/**
+ * One hub's registry; twin reads and twin updates are separate throttle classes there
+ * (docs/iothub-facts.md §5).
+ */
 interface TwinHub {
   registry: Registry;
   hostName: string;

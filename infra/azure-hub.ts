@@ -1,7 +1,7 @@
 /**
  * An Azure IoT Hub on a Standard (or Free) SKU, in a new or an existing resource group, and the
  * service connection string of the program's policy. Imports per module, never the package root
- * (architecture "Decisions": the root import costs ~200 ms per run and doubles type-check time).
+ * (docs/architecture.md "Decisions": the root import costs ~200 ms per run and doubles type-check time).
  */
 import * as iothub from '@pulumi/azure-native/iothub';
 import * as resources from '@pulumi/azure-native/resources';

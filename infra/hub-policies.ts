@@ -1,6 +1,6 @@
 /**
  * The shared access policies of an Azure hub, as ARM's `authorizationPolicies` list. ARM replaces
- * the whole list (architecture "Decisions"; prior-art "Nobody manages…"), so IoT Hub's five default
+ * the whole list (docs/architecture.md "Decisions"), so IoT Hub's five default
  * policies are declared again next to the program's own, or they would be deleted. Pure.
  */
 import { type HubRight, PROGRAM_POLICY_NAME, WELL_KNOWN_POLICIES } from '../lib/local-hub-defaults';

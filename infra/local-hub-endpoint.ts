@@ -1,7 +1,7 @@
 /**
  * The embedded local hub (`npm run hub`): no cloud resources, the documented well-known policy key
  * (like Azurite's account key; lib/local-hub-defaults.ts) unless the stack overrides the connection
- * string, and the hub's generated CA so the providers verify its TLS certificate (architecture
+ * string, and the hub's generated CA so the providers verify its TLS certificate (docs/architecture.md
  * "Decisions": never turn verification off).
  */
 import { X509Certificate } from 'node:crypto';

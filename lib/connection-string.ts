@@ -157,7 +157,7 @@ export function buildDeviceConnectionString(c: DeviceConnectionString): string {
 }
 
 /**
- * `host[:port]` as used in a local hub's HostName (architecture: one address for everything).
+ * `host[:port]` as used in a local hub's HostName (docs/architecture.md: one address for everything).
  * IPv6 literals must be bracketed (`[::1]:8443`); brackets are removed from the returned host.
  */
 export function splitHostPort(hostName: string): { host: string; port?: number } {

@@ -1,5 +1,5 @@
 /**
- * Device and module id rules (fact sheet §5): case-sensitive, 1–128 ASCII characters from
+ * Device and module id rules (docs/iothub-facts.md §5): case-sensitive, 1–128 ASCII characters from
  * `A-Z a-z 0-9 - . + % _ # * ? ! ( ) , = @ $ ' : ;`. Strict mode (the default, used for every id this
  * project declares) also rejects `+` and `#`: they are MQTT topic wildcards, so the device SDKs cannot
  * use such an identity.

@@ -1,9 +1,9 @@
 /**
- * Twin ownership by leaf path (docs/twin-ownership.md; prior-art: the community Terraform provider and
+ * Twin ownership by leaf path (docs/twin-ownership.md, as the community Terraform provider and
  * Ansible manage only the twin keys they declare). A twin resource owns exactly the leaves its config
  * declares — a leaf is a path to a non-object value (string, number, boolean, array); empty objects
  * declare nothing. Every other key belongs to someone else (the device, another tool, a person) and is
- * never written. All writes are JSON merge patches (fact sheet §6), so ownership is expressed as:
+ * never written. All writes are JSON merge patches (docs/iothub-facts.md §6), so ownership is expressed as:
  * set every declared leaf, `null` every previously owned leaf that is no longer declared.
  *
  * Pure: shared by the dynamic providers (serialized into Pulumi state) and their tests.

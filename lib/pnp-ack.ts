@@ -1,5 +1,5 @@
 /**
- * IoT Plug and Play writable-property acknowledgements (prior-art "Signals of convergence"): the device
+ * IoT Plug and Play writable-property acknowledgements (docs/device-runtime.md "Acknowledgements"): the device
  * reports `{"<prop>": {"value": v, "ac": <http-like code>, "av": <desired $version acted on>, "ad": "<text>"}}`.
  *
  * Shared by the device runtime (which writes acks) and the ModuleTwin provider (which waits for them), so

@@ -1,7 +1,7 @@
 /**
- * `check` for the dynamic providers: validates raw inputs as the hub would (ids §5, identity fields
- * §2, twin documents §5) and returns EVERY failure at once with its property path, plus the
- * normalized inputs (defaults filled, keys split out of `authentication`, nulls dropped).
+ * `check` for the dynamic providers: validates raw inputs as the hub would (docs/iothub-facts.md: ids
+ * §5, identity fields §2, twin documents §5) and returns EVERY failure at once with its property path,
+ * plus the normalized inputs (defaults filled, keys split out of `authentication`, nulls dropped).
  *
  * Values still unknown during a preview (Pulumi's unknown sentinel) are passed through unchecked:
  * they are validated again at `up`, when they are known.

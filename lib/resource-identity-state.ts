@@ -2,7 +2,7 @@
  * Inputs and outputs of the DeviceIdentity / ModuleIdentity dynamic resources, and the pure
  * conversions between them and the hub's identity JSON.
  *
- * Pulumi dynamic-provider rules (architecture.md) shape these types: no `undefined` anywhere in
+ * Pulumi dynamic-provider rules (docs/architecture.md) shape these types: no `undefined` anywhere in
  * outputs (absent optional fields are omitted or `null`), and `read` must rebuild the inputs from the
  * outputs plus the hub so that a refresh without drift yields exactly what `check` produced.
  */
@@ -78,7 +78,10 @@ export function isModuleInputs(inputs: IdentityInputs | IdentityOutputs): inputs
   return typeof (inputs as { moduleId?: unknown }).moduleId === 'string';
 }
 
-/** Resource ids: `deviceId` for a device, `deviceId/moduleId` for a module (`/` is not valid in ids, §5). */
+/**
+ * Resource ids: `deviceId` for a device, `deviceId/moduleId` for a module (`/` is not valid in ids,
+ * docs/iothub-facts.md §5).
+ */
 export function identityResourceId(deviceId: string, moduleId?: string): string {
   return moduleId === undefined ? deviceId : `${deviceId}/${moduleId}`;
 }

@@ -1,11 +1,11 @@
 /**
- * Removes secrets from text before it becomes an error message or a log line (architecture:
+ * Removes secrets from text before it becomes an error message or a log line (docs/architecture.md:
  * "keys, tokens and connection strings never appear in logs or error messages"). Provider errors
  * carry the hub's own message, which we do not control, so everything is passed through here.
  */
 
 const PATTERNS: readonly [RegExp, string][] = [
-  // A whole SAS token (service or device form, fact sheet §1.5).
+  // A whole SAS token (service or device form, docs/iothub-facts.md §1.5).
   [/SharedAccessSignature\s+[^\s"',;]+/gi, 'SharedAccessSignature <redacted>'],
   [/\b(sig)=[^&\s"',;]+/gi, '$1=<redacted>'],
   // Connection string key fields.

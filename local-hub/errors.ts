@@ -2,10 +2,10 @@
  * The hub's domain errors and the one factory that renders them on the wire.
  *
  * The store and the REST pipeline throw `HubError`s (never HTTP responses); `writeHubErrorResponse`
- * is the only place that knows the wire shape. Fact sheet §0.2 / §1.4: the Node service SDK only
+ * is the only place that knows the wire shape. docs/iothub-facts.md §0.2 / §1.4: the Node service SDK only
  * understands the *legacy* body `{"Message":"ErrorCode:<Name>;<text>","ExceptionMessage":"..."}`
  * (it splits `Message` on ';'), plus the `iothub-errorcode` header that the .NET SDK reads.
- * Numeric codes (fact sheet §1.4 table) are what device-facing transports put in
+ * Numeric codes (docs/iothub-facts.md §1.4 table) are what device-facing transports put in
  * `{"errorCode":400004,"message":"..."}` MQTT twin responses (§3.3).
  */
 import { randomUUID } from 'node:crypto';
@@ -48,7 +48,7 @@ const throttleBacklogLimitExceeded = make(429, 'ThrottleBacklogLimitExceeded', 4
 const serverError = make(500, 'ServerError', 500001);
 const serviceUnavailable = make(503, 'ServiceUnavailable', 503001);
 // Generic class codes (status × 1000) for pipeline failures that have no specific IoT Hub code;
-// the SDKs only branch on the HTTP status for these (fact sheet §1.4 translateError table).
+// the SDKs only branch on the HTTP status for these (docs/iothub-facts.md §1.4 translateError table).
 const routeNotFound = make(404, 'GenericNotFound', 404000);
 const methodNotAllowed = make(405, 'GenericMethodNotAllowed', 405000);
 const unsupportedMediaType = make(415, 'GenericUnsupportedMediaType', 415000);
@@ -85,7 +85,7 @@ export function legacyErrorMessage(err: HubError): string {
   return `ErrorCode:${err.code};${text}`;
 }
 
-/** .NET-style "MM/dd/yyyy HH:mm:ss" as in the fact sheet §1.4 sample. */
+/** .NET-style "MM/dd/yyyy HH:mm:ss" as in the docs/iothub-facts.md §1.4 sample. */
 function legacyTimestamp(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())}/${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;

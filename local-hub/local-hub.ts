@@ -1,6 +1,6 @@
 /**
  * The embedded local IoT hub: one object that owns start and close and only wires the parts together
- * (architecture: Azurite style). Parts: TLS material (tls/), the store (store/), the REST handler
+ * (docs/architecture.md: Azurite style). Parts: TLS material (tls/), the store (store/), the REST handler
  * (rest/), the MQTT broker (mqtt/) and the single-port TLS dispatcher (transport/).
  */
 import * as path from 'node:path';
@@ -38,7 +38,10 @@ export interface LocalHubOptions {
   policies?: readonly PolicyDefinition[];
   logLevel?: LogLevel;
   logWrite?: (line: string) => void;
-  /** Also listen on 443 (HTTPS) and 8883 (MQTTS) for clients that cannot take a port (§3.8). */
+  /**
+   * Also listen on 443 (HTTPS) and 8883 (MQTTS) for clients that cannot take a port
+   * (docs/iothub-facts.md §3.8).
+   */
   standardPorts?: boolean;
   throttle?: { tier: HubTier; units: number };
 }

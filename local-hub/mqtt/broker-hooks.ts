@@ -1,7 +1,8 @@
 /**
  * IoT Hub's rules as aedes hooks (aedes style: rules through hooks, each citing the clause it
  * enforces): who may connect (authenticate-connection.ts), which filters an identity may hold, what
- * it may publish, and that aedes forwards nothing a device sent to any other connection.
+ * it may publish, and that aedes forwards nothing a device sent to any other connection. The clauses
+ * (§…) are sections of docs/iothub-facts.md.
  */
 import type { HubLogger } from '../hub-logger';
 import type { DeviceFacingHubState } from '../hub-state';

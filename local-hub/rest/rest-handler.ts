@@ -3,7 +3,7 @@
  *   1. parse the path (percent-decoded segments) → 2. route (404 / 405) → 3. api-version (400)
  *   → 4. authenticate + authorize (401) → 5. read the JSON body (415 / 413 / 400)
  *   → 6. throttle (wait or 429) → 7. handler over the store → 8. respond, log one line.
- * Every failure is a HubError rendered by errors.ts in the legacy wire shape (fact sheet §1.4).
+ * Every failure is a HubError rendered by errors.ts in the legacy wire shape (docs/iothub-facts.md §1.4).
  */
 import type * as http from 'node:http';
 import type { PolicyDefinition } from '../../lib/local-hub-defaults';
@@ -137,7 +137,7 @@ function parseTarget(url: string): ParsedTarget {
   return { path: rawPath, segments, query };
 }
 
-/** The SDKs always quote If-Match values (fact sheet §1.1); `W/` weak markers are tolerated. */
+/** The SDKs always quote If-Match values (docs/iothub-facts.md §1.1); `W/` weak markers are tolerated. */
 function parseIfMatch(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   const trimmed = header.trim();
@@ -148,7 +148,7 @@ function parseIfMatch(header: string | undefined): string | undefined {
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
-/** The SDK parses a body only when content-type contains application/json (fact sheet §0.3). */
+/** The SDK parses a body only when content-type contains application/json (docs/iothub-facts.md §0.3). */
 function respond(res: http.ServerResponse, result: RouteResult): void {
   const headers: Record<string, string | number> = { ...result.headers };
   if (result.body === undefined) {

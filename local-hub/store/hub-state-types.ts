@@ -1,6 +1,6 @@
 /**
  * The service-side half of the hub state (the device-facing half is `DeviceFacingHubState` in
- * ../hub-state.ts). Wire shapes mirror fact sheet §1.3 field for field and casing for casing, so the
+ * ../hub-state.ts). Wire shapes mirror docs/iothub-facts.md §1.3 field for field and casing for casing, so the
  * REST layer can serialize them as they are.
  */
 import type { JsonObject } from '../../lib/json-types';
@@ -9,7 +9,7 @@ import type { Authentication, DeviceFacingHubState } from '../hub-state';
 export type ConnectionState = 'Connected' | 'Disconnected';
 export type IdentityStatus = 'enabled' | 'disabled';
 
-/** Device identity as the hub returns it (fact sheet §1.3). */
+/** Device identity as the hub returns it (docs/iothub-facts.md §1.3). */
 export interface DeviceIdentity {
   deviceId: string;
   generationId: string;
@@ -27,7 +27,7 @@ export interface DeviceIdentity {
   parentScopes: string[];
 }
 
-/** Module identity: no `status`, no `capabilities` (fact sheet §1.3). */
+/** Module identity: no `status`, no `capabilities` (docs/iothub-facts.md §1.3). */
 export interface ModuleIdentity {
   deviceId: string;
   moduleId: string;
@@ -41,7 +41,7 @@ export interface ModuleIdentity {
   authentication: Authentication;
 }
 
-/** Service-side twin (GET/PATCH/PUT `/twins/...`), fact sheet §1.3. */
+/** Service-side twin (GET/PATCH/PUT `/twins/...`), docs/iothub-facts.md §1.3. */
 export interface ServiceTwin {
   deviceId: string;
   moduleId?: string;
@@ -70,7 +70,7 @@ export interface BulkRegistryError {
   operation?: string;
 }
 
-/** Fact sheet §1.3 "Bulk result" [S11]. */
+/** docs/iothub-facts.md §1.3 "Bulk result". */
 export interface BulkRegistryOperationResult {
   isSuccessful: boolean;
   errors: BulkRegistryError[];
@@ -85,7 +85,7 @@ export interface RegistryStatistics {
 
 export interface QueryPage {
   items: JsonObject[];
-  /** Opaque token for the next page; absent on the last page (fact sheet §0.10). */
+  /** Opaque token for the next page; absent on the last page (docs/iothub-facts.md §0.10). */
   continuationToken?: string;
 }
 

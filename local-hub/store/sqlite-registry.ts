@@ -1,5 +1,5 @@
 /**
- * The hub's only I/O: identities and twins in SQLite (architecture.md "Durable by default").
+ * The hub's only I/O: identities and twins in SQLite (docs/architecture.md "Durable by default").
  * WAL + synchronous=NORMAL: a write that returned is in the WAL, in the OS's hands, and survives kill -9
  * of the hub (docs/local-hub-durability.md says why not FULL).
  * One row per identity (module_id '' for the device itself), identity and twin as JSON columns:

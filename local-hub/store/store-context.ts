@@ -14,7 +14,7 @@ export interface StoreContext {
   db: SqliteRegistry;
   runtime: IdentityRuntime;
   events: HubEvents;
-  /** ISO-8601 UTC with milliseconds (fact sheet §6 `$lastUpdated`). */
+  /** ISO-8601 UTC with milliseconds (docs/iothub-facts.md §6 `$lastUpdated`). */
   now: () => string;
   /** Base64 of 32 random bytes. */
   mintKey: () => string;
@@ -32,7 +32,7 @@ export function invalid(problems: readonly Problem[]): HubError {
   return hubErrors.argumentInvalid(formatProblems(problems).split('\n').join(' | '));
 }
 
-/** `*` always matches (fact sheet §1.4); anything else must equal the current etag exactly. */
+/** `*` always matches (docs/iothub-facts.md §1.4); anything else must equal the current etag exactly. */
 export function checkEtag(current: string, ifMatch: string | undefined, what: string): void {
   if (ifMatch === undefined || ifMatch === '*' || ifMatch === current) return;
   throw hubErrors.preconditionFailed(
@@ -46,7 +46,7 @@ export function requireDevice(ctx: StoreContext, deviceId: string): IdentityRow 
   return row;
 }
 
-/** Module operations on a missing device answer DeviceNotFound (fact sheet §1.4 [unverified code]). */
+/** Module operations on a missing device answer DeviceNotFound (docs/iothub-facts.md §1.4 [unverified code]). */
 export function requireModule(
   ctx: StoreContext,
   deviceId: string,

@@ -1,5 +1,5 @@
 /**
- * Pure validation of twin write bodies (fact sheet §1.2 notes, §5 "Twin documents", §6). Patches are
+ * Pure validation of twin write bodies (docs/iothub-facts.md §1.2 notes, §5 "Twin documents", §6). Patches are
  * checked as patches, and the merged result is checked again as a whole document (size limits), as
  * lib/twin-document-rules.ts prescribes.
  */
@@ -16,7 +16,7 @@ function nonEmpty(doc: JsonObject | undefined): JsonObject | undefined {
 
 /**
  * Service PATCH body `{"tags":{…},"properties":{"desired":{…}}}`. Other root members (deviceId, etag…
- * from a twin read back) are ignored; the service cannot write `reported` (fact sheet §1.2 [S2]).
+ * from a twin read back) are ignored; the service cannot write `reported` (docs/iothub-facts.md §1.2).
  */
 export function parseTwinPatch(body: unknown): Parsed<TwinWrite> {
   if (!isJsonObject(body)) return fail('', 'the twin patch must be a JSON object');
@@ -40,7 +40,7 @@ export function parseTwinPatch(body: unknown): Parsed<TwinWrite> {
 /**
  * Service PUT (replace) body: usually a twin read back and edited, so the read-only root members
  * of desired (`$metadata`, `$version`) and `properties.reported` are ignored rather than rejected
- * (fact sheet §5: read-only members are excluded). Missing tags or desired replace with `{}`.
+ * (docs/iothub-facts.md §5: read-only members are excluded). Missing tags or desired replace with `{}`.
  */
 export function parseTwinReplace(body: unknown): Parsed<Required<TwinWrite>> {
   if (!isJsonObject(body)) return fail('', 'the twin must be a JSON object');

@@ -1,7 +1,7 @@
 /**
- * Twin operations for the service (GET/PATCH/PUT) and the device (GET, reported PATCH), fact sheet
- * §1.2, §3.3, §6. Validation happens before any write; the merged result is validated again so an
- * over-size twin is refused as a whole.
+ * Twin operations for the service (GET/PATCH/PUT) and the device (GET, reported PATCH),
+ * docs/iothub-facts.md §1.2, §3.3, §6. Validation happens before any write; the merged result is validated
+ * again so an over-size twin is refused as a whole.
  */
 import { cloneJson, type JsonObject } from '../../lib/json-types';
 import type { TwinSection } from '../../lib/twin-document-rules';
@@ -65,7 +65,7 @@ interface TwinChange {
 
 /**
  * The write path shared by PATCH and PUT: If-Match is checked against the current twin before anything
- * is written (fact sheet §1.2); `change` returns `undefined` when the body changes nothing.
+ * is written (docs/iothub-facts.md §1.2); `change` returns `undefined` when the body changes nothing.
  */
 function writeTwin(
   ctx: StoreContext,
@@ -75,7 +75,7 @@ function writeTwin(
   change: (current: StoredTwin) => TwinChange | undefined,
 ): ServiceTwin {
   const rows = loadRows(ctx, deviceId, moduleId);
-  // `*` matches any etag (fact sheet §1.4), so the etag is only rendered when there is one to compare.
+  // `*` matches any etag (docs/iothub-facts.md §1.4), so the etag is only rendered when there is one to compare.
   if (ifMatch !== '*') checkEtag(twinEtag(rows.own.twin.etagCounter), ifMatch, 'twin');
   const next = change(rows.own.twin);
   if (!next) return render(ctx, rows, rows.own.twin);
@@ -101,7 +101,7 @@ export const patchTwin: ServiceTwinWrite = (ctx, deviceId, moduleId, body, ifMat
       ...(write.tags ? ['tags' as const] : []),
       ...(write.desired ? ['desired' as const] : []),
     ];
-    // Tag-only changes are invisible to devices: no notification (fact sheet §3.3).
+    // Tag-only changes are invisible to devices: no notification (docs/iothub-facts.md §3.3).
     return { twin: patchServiceTwin(current, write, ctx.now()), written, desired: write.desired };
   });
 };
@@ -111,7 +111,7 @@ const REPORTED_SECTION: readonly TwinSection[] = ['reported'];
 
 export const replaceTwin: ServiceTwinWrite = (ctx, deviceId, moduleId, body, ifMatch) => {
   const write = unwrap(parseTwinReplace(body));
-  // A replace reaches the device as the whole new desired document (fact sheet §3.3 [S2]).
+  // A replace reaches the device as the whole new desired document (docs/iothub-facts.md §3.3).
   return writeTwin(ctx, deviceId, moduleId, ifMatch, (current) => ({
     twin: replaceServiceTwin(current, write, ctx.now()),
     written: REPLACED_SECTIONS,
@@ -137,7 +137,7 @@ export function getDeviceFacingTwin(
   return renderDeviceFacingTwin(loadRows(ctx, deviceId, moduleId).own.twin);
 }
 
-/** Returns the new reported `$version` (the MQTT response carries it, fact sheet §3.3). */
+/** Returns the new reported `$version` (the MQTT response carries it, docs/iothub-facts.md §3.3). */
 export function patchReported(
   ctx: StoreContext,
   deviceId: string,

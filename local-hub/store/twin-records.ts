@@ -1,5 +1,5 @@
 /**
- * Pure twin versioning rules (fact sheet §1.3, §6): the stored twin, what each kind of write does to
+ * Pure twin versioning rules (docs/iothub-facts.md §1.3, §6): the stored twin, what each kind of write does to
  * its etag, versions and `$metadata`, and the wire views (service and device-facing).
  */
 import { cloneJson, type JsonObject } from '../../lib/json-types';
@@ -12,21 +12,21 @@ import { buildMetadata, patchMetadata } from './twin-metadata';
 export interface StoredSection {
   doc: JsonObject;
   metadata: JsonObject;
-  /** The section's `$version`: +1 per write (fact sheet §6 "guaranteed to increase"). */
+  /** The section's `$version`: +1 per write (docs/iothub-facts.md §6 "guaranteed to increase"). */
   version: number;
 }
 
 export interface StoredTwin {
   /** Source of the twin etag; +1 per successful write of any section. */
   etagCounter: number;
-  /** Root `version`: counts tags + desired changes (fact sheet §1.3). */
+  /** Root `version`: counts tags + desired changes (docs/iothub-facts.md §1.3). */
   version: number;
   tags: JsonObject;
   desired: StoredSection;
   reported: StoredSection;
 }
 
-/** Twin etag = base64 of an 8-byte big-endian counter (fact sheet §1.3: `AAAAAAAAAAc=` → 7). */
+/** Twin etag = base64 of an 8-byte big-endian counter (docs/iothub-facts.md §1.3: `AAAAAAAAAAc=` → 7). */
 export function twinEtag(counter: number): string {
   // allocUnsafe: all 8 bytes are written just below (it takes from Node's pool: cheaper per render).
   const buf = Buffer.allocUnsafe(8);
@@ -64,7 +64,7 @@ export function patchServiceTwin(twin: StoredTwin, write: TwinWrite, now: string
   return bump(next, true);
 }
 
-/** Service PUT: tags and desired replaced wholesale (fact sheet §6). */
+/** Service PUT: tags and desired replaced wholesale (docs/iothub-facts.md §6). */
 export function replaceServiceTwin(twin: StoredTwin, write: Required<TwinWrite>, now: string): StoredTwin {
   const version = twin.desired.version + 1;
   const next = cloneTwin(twin);
@@ -113,8 +113,8 @@ function sectionView(section: StoredSection): JsonObject {
 }
 
 /**
- * The service twin. `device` supplies status (a module twin shows its device's, as in the fact
- * sheet's module-twin sample); `own` is the identity the twin belongs to.
+ * The service twin. `device` supplies status (a module twin shows its device's,
+ * docs/iothub-facts.md §1.3); `own` is the identity the twin belongs to.
  */
 export function renderServiceTwin(
   device: StoredIdentity,
@@ -144,7 +144,7 @@ export function renderServiceTwin(
   return out;
 }
 
-/** MQTT GET body: no `properties` wrapper, no `$metadata` (fact sheet §3.3, docs' example). */
+/** MQTT GET body: no `properties` wrapper, no `$metadata` (docs/iothub-facts.md §3.3, docs' example). */
 export function renderDeviceFacingTwin(twin: StoredTwin): DeviceFacingTwin {
   return {
     desired: { ...cloneJson(twin.desired.doc), $version: twin.desired.version },

@@ -1,5 +1,5 @@
 /**
- * IoT Hub's per-tier throttles (fact sheet §5, quotas doc [S4] dated 2025-05-21), per purchased unit.
+ * IoT Hub's per-tier throttles (docs/iothub-facts.md §5, quotas doc dated 2025-05-21), per purchased unit.
  * Only the classes the local hub serves are listed: identity registry operations (bulk counts each
  * device), twin reads, twin updates and queries.
  */

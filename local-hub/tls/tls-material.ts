@@ -2,7 +2,7 @@
  * The hub's TLS material: a local CA (what clients trust) and a server certificate it signed.
  *
  * Kept in the data directory so clients that trusted `ca.pem` keep working across restarts
- * (architecture: "TLS with a generated local CA, kept in the hub's data directory"). The server
+ * (docs/architecture.md: "TLS with a generated local CA, kept in the hub's data directory"). The server
  * certificate is re-issued by the same CA when the configured names change or it nears expiry, so
  * trust survives both. In-memory hubs get a fresh CA that is never written anywhere.
  */

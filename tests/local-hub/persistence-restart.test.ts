@@ -1,5 +1,5 @@
 /**
- * Durability (architecture: "A write that was acknowledged survives a kill -9"): write through the
+ * Durability (docs/architecture.md, "Durable by default"): write through the
  * official SDKs to a hub child process, SIGKILL it, restart on the same data directory, and find every
  * acknowledged identity and twin back with the same keys, etags and versions, served with the same CA.
  */

@@ -61,7 +61,7 @@ export const KNOWN_KEYS = [
 ];
 
 /**
- * The serialized provider is written into state in clear (prior-art: pulumi/pulumi#8265): it must
+ * The serialized provider is written into state in clear (docs/architecture.md, pulumi/pulumi#8265): it must
  * hold no key, no connection string and no private key material.
  */
 export function assertProviderCarriesNoSecrets(r: RecordedResource, extra: readonly string[] = []): void {

@@ -2,7 +2,7 @@
  * Tier 5 serialization guard: the `__provider` Pulumi writes into the state IN CLEAR (it is the
  * provider's source text, pulumi/pulumi#8265) must carry no connection string, no key and no CA
  * private material, for every dynamic resource kind the program declares; the connection string
- * must reach each provider as a secret input instead (architecture "Dynamic provider rules").
+ * must reach each provider as a secret input instead (docs/architecture.md "Dynamic provider rules").
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';

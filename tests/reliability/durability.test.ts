@@ -1,5 +1,5 @@
 /**
- * Durability (issue #5; architecture "Durable by default": a write that was acknowledged survives a
+ * Durability (issue #5; docs/architecture.md "Durable by default": a write that was acknowledged survives a
  * kill -9). The hub runs as a child process on a data directory; 1,000 identity and twin writes go to
  * it concurrently over its REST API, and it is SIGKILLed while they are in flight. After a restart on
  * the same directory, every write that had been acknowledged (a complete 200 answer) must be there,

@@ -1,6 +1,6 @@
 /**
  * The gRPC pieces the provider host speaks, loaded from `@pulumi/pulumi`'s OWN resolution
- * (architecture "Test tiers" 5): google-protobuf keeps message classes per module instance, so a
+ * (docs/testing-tiers.md "Tier 5"): google-protobuf keeps message classes per module instance, so a
  * Struct built by a second copy is not the Struct the generated stubs expect and the channel breaks.
  * Only types are imported statically (erased at runtime); values come through `pulumiRequire`.
  */

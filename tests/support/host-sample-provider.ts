@@ -3,7 +3,7 @@
  * engine) independently of the project's providers: "notes" stored as JSON files in a directory the
  * test owns. It is a real `pulumi.dynamic.Resource`, serialized by Pulumi's closure serializer.
  *
- * It follows the project's dynamic provider rules (architecture "Dynamic provider rules"): the token
+ * It follows the project's dynamic provider rules (docs/architecture.md "Dynamic provider rules"): the token
  * arrives as a secret input, no `undefined` in outputs, `read` returns props and inputs, and no id
  * when the note is gone.
  */

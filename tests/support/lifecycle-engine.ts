@@ -1,5 +1,5 @@
 /**
- * Tier 6 harness (architecture "Test tiers" 6): plays the Pulumi engine for several runs of a
+ * Tier 6 harness (docs/testing-tiers.md "Tier 6"): plays the Pulumi engine for several runs of a
  * program in a row, WITHOUT the CLI, carrying state between runs. A TEST HARNESS ONLY, never a
  * product path.
  *

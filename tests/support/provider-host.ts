@@ -1,7 +1,7 @@
 /**
  * Drives the REAL Pulumi dynamic provider host (`@pulumi/pulumi/cmd/dynamic-provider`, what `pulumi up`
- * launches for every `pulumi.dynamic.Resource`) over gRPC, without the Pulumi CLI (architecture "Test
- * tiers" 5). The harness plays the engine's part of the protocol:
+ * launches for every `pulumi.dynamic.Resource`) over gRPC, without the Pulumi CLI (docs/testing-tiers.md
+ * "Tier 5"). The harness plays the engine's part of the protocol:
  *  - Configure first (the host reads config only then);
  *  - secrets: see host-secrets.ts — sent as plain values (the host answers `acceptSecrets: false`) and
  *    outputs re-marked from the inputs, as the engine does;

@@ -2,7 +2,7 @@
  * A raw HTTPS client for the hub's service REST API, for the reliability suites: it sends exactly
  * what a test asks for (forged tokens, odd headers, broken bodies), which the official Registry can
  * never express, and reports every answer as plain data. TLS is always verified against the hub's
- * CA (architecture: never turn certificate verification off).
+ * CA (docs/architecture.md: never turn certificate verification off).
  */
 import * as https from 'node:https';
 import { type HubRight, type PolicyDefinition, WELL_KNOWN_POLICIES } from '../../lib/local-hub-defaults';
@@ -57,7 +57,7 @@ export function policiesWithout(...rights: HubRight[]): PolicyDefinition[] {
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
-/** A service token as the service SDK makes it (fact sheet §1.5: raw HostName as `sr`, `skn`). */
+/** A service token as the service SDK makes it (docs/iothub-facts.md §1.5: raw HostName as `sr`, `skn`). */
 export function serviceToken(
   hostName: string,
   policy: PolicyDefinition,

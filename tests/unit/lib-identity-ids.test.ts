@@ -50,7 +50,7 @@ describe('validateDeviceId / validateModuleId', () => {
     assert.match(validateModuleId(['m'], 'm')[0]!.message, /got an array/);
   });
 
-  test('agrees with the fact sheet regex for any string', () => {
+  test('agrees with the documented id regex for any string', () => {
     const lenient = /^[A-Za-z0-9\-.+%_#*?!(),=@$':;]{1,128}$/;
     const strict = /^[A-Za-z0-9\-.%_*?!(),=@$':;]{1,128}$/;
     const ids = fc.oneof(
