@@ -2,6 +2,11 @@
  * The hub's one-line-per-event logger. Every line passes through `redactSecrets`, because a
  * logged header, connection string or identity body would otherwise leak keys (working agreement:
  * keys, tokens and connection strings never appear in logs).
+ *
+ * Client-supplied text (client ids, topics, user names, paths) reaches these lines, so every control
+ * character is escaped (a terminal escape sequence in a client id must not repaint the operator's
+ * terminal) and every value is cut to a bounded length (issue #10 items 9 and 10). How often clients
+ * may cause a line is bounded separately, by `createLogBudget` (log-budget.ts).
  */
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -34,12 +39,38 @@ export function redactSecrets(text: string): string {
   return out;
 }
 
+/** A client id may be 64 KB; a log line shows this much of any one value and says how much was cut. */
+export const MAX_LOG_FIELD_CHARS = 256;
+
+/**
+ * C0 and C1 controls, DEL, the Unicode line/paragraph separators and the bidi overrides/isolates: each
+ * can forge a line, move the cursor, recolour or retitle a terminal, or make text read backwards.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** Every control character as visible text (`\u001b`, `\n`), so a line shows what was sent. */
+export function escapeControlCharacters(text: string): string {
+  return text.replace(
+    CONTROL_CHARACTERS,
+    (c) => NAMED_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+function bounded(text: string): string {
+  if (text.length <= MAX_LOG_FIELD_CHARS) return text;
+  // Redact before cutting, so a cut can never leave the start of a secret that no longer matches.
+  const head = redactSecrets(text).slice(0, MAX_LOG_FIELD_CHARS);
+  return `${head}…(${text.length} characters, cut)`;
+}
+
 function renderFields(fields: Fields | undefined): string {
   if (!fields) return '';
   const parts: string[] = [];
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined) continue;
-    const text = typeof value === 'string' ? value : safeJson(value);
+    const text = bounded(typeof value === 'string' ? value : safeJson(value));
     parts.push(`${key}=${/[\s"=]/.test(text) ? JSON.stringify(text) : text}`);
   }
   return parts.length > 0 ? ` ${parts.join(' ')}` : '';
@@ -59,9 +90,10 @@ export function createHubLogger(o: { level: LogLevel; write?: (line: string) => 
   const write = o.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const emit = (level: Exclude<LogLevel, 'silent'>, msg: string, fields?: Fields) => {
     if (RANK[level] < threshold) return;
-    const line = `${new Date().toISOString()} ${level.toUpperCase()} ${msg}${renderFields(fields)}`;
-    // One line per call: embedded newlines would let input forge extra log lines.
-    write(redactSecrets(line.replace(/[\r\n]+/g, ' ')));
+    const line = `${new Date().toISOString()} ${level.toUpperCase()} ${bounded(msg)}${renderFields(fields)}`;
+    // One line per call: an embedded newline would let input forge extra log lines, and other
+    // controls would reach the operator's terminal; all of them are shown escaped instead.
+    write(escapeControlCharacters(redactSecrets(line)));
   };
   return {
     debug: (msg, fields) => emit('debug', msg, fields),

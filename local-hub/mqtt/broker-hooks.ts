@@ -1,11 +1,13 @@
 /**
  * IoT Hub's rules as aedes hooks (aedes style: rules through hooks, each citing the clause it
- * enforces): who may connect (authenticate-connection.ts), which filters an identity may hold, what
- * it may publish, and that aedes forwards nothing a device sent to any other connection. The clauses
- * (§…) are sections of docs/iothub-facts.md.
+ * enforces): who may connect (authenticate-connection.ts), which wills it may leave, which filters an
+ * identity may hold, what it may publish, and that aedes forwards nothing a device sent to any other
+ * connection. Connections the hub ended (revoked, token expired) get nothing accepted any more
+ * (connection-registry.ts).
  */
 import type { HubLogger } from '../hub-logger';
 import type { DeviceFacingHubState } from '../hub-state';
+import { createLogBudget } from '../log-budget';
 import {
   type AedesPublishPacket,
   type Client,
@@ -16,12 +18,14 @@ import {
   type Subscription,
 } from './aedes-boundary';
 import { authenticateConnection } from './authenticate-connection';
+import type { ConnectionRegistry } from './connection-registry';
 import {
   allowedSubscriptions,
   classifyDevicePublish,
   clientIdOf,
   type IdentityRef,
   isHubToDeviceTopic,
+  willProblem,
 } from './iothub-topics';
 import { handleTwinGet, handleTwinPatchReported, type TwinReply } from './twin-requests';
 
@@ -35,39 +39,66 @@ export interface MqttBrokerOptions {
 }
 
 type AuthError = Error & { returnCode: number };
+type Will = { topic: string; qos?: number } | undefined;
 
-export function createHooks(options: MqttBrokerOptions, identities: WeakMap<Client, IdentityRef>) {
+export function createHooks(options: MqttBrokerOptions, connections: ConnectionRegistry) {
   const { state, logger } = options;
+  // Lines a client causes go through a budget: clients must not decide how much the hub writes (item 10).
+  const clientLog = createLogBudget(logger);
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  // aedes hands the CONNECT packet (with its will) only to preConnect; authenticate decides on it.
+  const wills = new WeakMap<Client, Will>();
   return {
+    clientLog,
+
+    preConnect(client: Client, packet: { will?: Will }, done: (error: Error | null, ok: boolean) => void) {
+      wills.set(client, packet.will ?? undefined);
+      done(null, true);
+    },
+
     authenticate(
       client: Client,
       username: string | undefined,
       password: Buffer | undefined,
       done: (error: AuthError | null, success: boolean | null) => void,
     ) {
+      let credentials = '';
       let result: ReturnType<typeof authenticateConnection>;
       try {
         result = authenticateConnection(
           { clientId: client.id, username, password, peerCertificate: peerCertificateOf(client), now: now() },
-          { findIdentity: (d, m) => state.findIdentity(d, m), isOwnHostName: options.isOwnHostName },
+          {
+            findIdentity: (d, m) => {
+              const view = state.findIdentity(d, m);
+              credentials = JSON.stringify(view ?? null);
+              return view;
+            },
+            isOwnHostName: options.isOwnHostName,
+          },
         );
       } catch (error) {
         // The registry failed (e.g. closing): CONNACK 3 "server unavailable", which the SDK retries (§3.4).
         logger.error('mqtt connect failed: registry unavailable', { clientId: client.id, error });
         return done(Object.assign(new Error('registry unavailable'), { returnCode: 3 }), false);
       }
+      if (result.ok) {
+        // [S7]: a will is forwarded as telemetry of the identity; on any other topic it is refused here,
+        // not silently dropped later (a will on a twin topic would write the twin as the identity).
+        const problem = willProblem(wills.get(client), result.identity);
+        if (problem) result = { ok: false, returnCode: 5, reason: problem };
+      }
       if (!result.ok) {
         // The reason names the rule, never the password or token (working agreement: redact).
-        logger.warn('mqtt connect refused', {
+        clientLog.warn('mqtt connect refused', {
           clientId: client.id,
           returnCode: result.returnCode,
           reason: result.reason,
+          remote: remoteOf(client),
         });
         return done(Object.assign(new Error(result.reason), { returnCode: result.returnCode }), false);
       }
-      identities.set(client, result.identity);
-      logger.info('mqtt connect accepted', {
+      connections.admit(client, { identity: result.identity, expiresAt: result.expiresAt, credentials });
+      clientLog.info('mqtt connect accepted', {
         clientId: client.id,
         auth: result.method,
         remote: remoteOf(client),
@@ -80,11 +111,11 @@ export function createHooks(options: MqttBrokerOptions, identities: WeakMap<Clie
       subscription: Subscription,
       done: (e: Error | null, s?: Subscription | null) => void,
     ) {
-      const identity = identities.get(client);
+      const identity = connections.liveIdentity(client);
       // §3.7: only the documented filters of this identity; anything else is negated (SUBACK 128)
       // rather than an error, so a snooping attempt cannot see other identities' traffic.
       if (!identity || !allowedSubscriptions(identity).includes(subscription.topic)) {
-        logger.warn('mqtt subscribe refused', { clientId: client.id, topic: subscription.topic });
+        clientLog.warn('mqtt subscribe refused', { clientId: client.id, topic: subscription.topic });
         return done(null, null);
       }
       recordActivity(state, logger, identity);
@@ -92,11 +123,15 @@ export function createHooks(options: MqttBrokerOptions, identities: WeakMap<Clie
     },
 
     authorizePublish(client: Client | null, packet: PublishPacket, done: (error?: Error | null) => void) {
-      const identity = client ? identities.get(client) : undefined;
-      if (!client || !identity) return done(new Error('publish from an unauthenticated connection'));
+      // Also the path of a will: a revoked or expired connection's will is refused here (item 4).
+      const identity = connections.liveIdentity(client);
+      if (!client || !identity) return done(new Error('publish from a connection the hub does not accept'));
       recordActivity(state, logger, identity);
       // §3.2: "publish QoS 2 → connection closed"; cb(err) closes it (§3.7).
-      if (packet.qos === 2) return refusePublish(logger, client, packet, 'QoS 2 is not supported', done);
+      if (packet.qos === 2) return refusePublish(clientLog, client, packet, 'QoS 2 is not supported', done);
+      // §3.2: IoT Hub never retains. aedes would store a copy per retained packet (each twin request a
+      // new `$rid`, so a new topic) for the life of the broker (item 2).
+      packet.retain = false;
       const request = classifyDevicePublish(packet.topic, identity);
       switch (request.kind) {
         case 'twin-get':
@@ -111,11 +146,9 @@ export function createHooks(options: MqttBrokerOptions, identities: WeakMap<Clie
           return done(null);
         case 'telemetry':
           recordTelemetry(state, logger, identity, request.properties, packet);
-          // §3.2: retain is not persisted by IoT Hub; aedes must not keep it for later subscribers.
-          packet.retain = false;
           return done(null);
         case 'refused':
-          return refusePublish(logger, client, packet, request.reason, done);
+          return refusePublish(clientLog, client, packet, request.reason, done);
       }
     },
 

@@ -84,6 +84,22 @@ export function classifyDevicePublish(topic: string, identity: IdentityRef): Dev
   return { kind: 'refused', reason: 'topic is not one this identity may publish to' };
 }
 
+/**
+ * [S7] "Using the MQTT protocol directly": a device may give a will on its own telemetry topic
+ * (`devices/<d>/messages/events/[<property bag>]`), which IoT Hub sends as telemetry when the
+ * connection drops without DISCONNECT. A will on any other topic is refused at CONNECT: on a twin topic
+ * it would write the twin as the identity after the connection is gone (issue #10 item 4).
+ */
+export function willProblem(
+  will: { topic: string; qos?: number } | undefined,
+  identity: IdentityRef,
+): string | undefined {
+  if (!will) return undefined;
+  if ((will.qos ?? 0) > 1) return 'a will with QoS 2 is not supported (IoT Hub has no QoS 2)';
+  if (classifyDevicePublish(will.topic, identity).kind === 'telemetry') return undefined;
+  return `a will may only be sent to the identity's own telemetry topic ${eventsTopicPrefix(identity)}/`;
+}
+
 /** `?$rid=<id>[&…]` → id. The reply must echo it unchanged (§3.2 response topic). */
 function requestId(rest: string): string | undefined {
   if (!rest.startsWith('?')) return undefined;

@@ -10,7 +10,9 @@ import type { HubLogger } from '../hub-logger';
 import type { DesiredChange, IdentityRevoked } from '../hub-state';
 import { type Aedes, type Client, clientsOf, publishTo, subscriptionsOf } from './aedes-boundary';
 import { createHooks, type MqttBrokerOptions, recordActivity } from './broker-hooks';
-import { clientIdOf, DESIRED_PATCH_FILTER, desiredPatchTopic, type IdentityRef } from './iothub-topics';
+import { ConnectionRegistry } from './connection-registry';
+import { clientIdOf, DESIRED_PATCH_FILTER, desiredPatchTopic } from './iothub-topics';
+import { purgeStoredSession } from './stored-sessions';
 
 export type { MqttBrokerOptions } from './broker-hooks';
 
@@ -23,18 +25,21 @@ export interface MqttBroker {
 
 export async function createMqttBroker(options: MqttBrokerOptions): Promise<MqttBroker> {
   const { Aedes: AedesClass } = await import('aedes');
-  const identities = new WeakMap<Client, IdentityRef>();
-  const hooks = createHooks(options, identities);
+  const connections = new ConnectionRegistry();
+  const { clientLog, ...hooks } = createHooks(options, connections);
   const broker: Aedes = await AedesClass.createBroker({
     ...hooks,
     // IoT Hub client ids are `<deviceId>/<moduleId>` (up to 257 chars); the 23-char limit is MQTT 3.1.0's.
+    // The same limit on 3.1.1 is applied by the authenticate hook (CONNACK 2).
     maxClientsIdLength: 257,
   });
-  watchConnections(broker, options, identities);
+  watchConnections(broker, options, connections, clientLog);
   const stopDesired = options.state.onDesiredChange((change) =>
     pushDesiredChange(broker, options.logger, change),
   );
-  const stopRevoked = options.state.onIdentityRevoked((event) => dropRevoked(broker, options.logger, event));
+  const stopRevoked = options.state.onIdentityRevoked((event) =>
+    dropRevoked(broker, options.logger, connections, event),
+  );
 
   let closed: Promise<void> | undefined;
   return {
@@ -57,11 +62,12 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
 function watchConnections(
   broker: Aedes,
   options: MqttBrokerOptions,
-  identities: WeakMap<Client, IdentityRef>,
+  connections: ConnectionRegistry,
+  clientLog: HubLogger,
 ): void {
   const { state, logger } = options;
   const setConnected = (client: Client, connected: boolean) => {
-    const identity = identities.get(client);
+    const identity = connections.get(client)?.identity;
     if (!identity) return;
     try {
       state.setConnectionState(identity.deviceId, identity.moduleId, connected);
@@ -70,23 +76,59 @@ function watchConnections(
       logger.debug('mqtt connection state not recorded', { clientId: client.id, error });
     }
   };
-  // aedes closes an older connection with the same client id before registering the new one, so
-  // the old 'clientDisconnect' always precedes the new 'clientReady' (§3.2: one connection per identity).
-  broker.on('clientReady', (client) => setConnected(client, true));
+  // 'clientReady' comes after aedes' whole CONNECT sequence, and a socket that closes during it has
+  // its 'clientDisconnect' first: the registry lets only a ready, still open connection take the
+  // identity's state, and only the connection that holds it give it back (a replaced connection's
+  // late close changes nothing).
+  broker.on('clientReady', (client) => {
+    if (revokedDuringConnect(client, options, connections)) {
+      logger.info('mqtt connection closed: identity revoked while connecting', { clientId: client.id });
+      purgeStoredSession(broker, client.id);
+      connections.end(client);
+      return;
+    }
+    if (!connections.takeHold(client)) return;
+    setConnected(client, true);
+    connections.armExpiry(client, () => {
+      // IoT Hub closes an MQTT connection when its SAS token expires; the SDKs reconnect with a new
+      // token before that (item 5; docs/local-hub-security.md).
+      logger.info('mqtt connection closed: SAS token expired', { clientId: client.id });
+      connections.end(client);
+    });
+  });
   broker.on('clientDisconnect', (client) => {
-    setConnected(client, false);
+    if (connections.release(client)) setConnected(client, false);
     logger.info('mqtt disconnected', { clientId: client.id });
   });
   broker.on('ping', (_packet, client) => {
-    const identity = identities.get(client);
+    const identity = connections.liveIdentity(client);
     if (identity) recordActivity(state, logger, identity);
   });
   broker.on('clientError', (client, error) => {
-    logger.debug('mqtt client error', { clientId: client.id, error: error.message });
+    clientLog.debug('mqtt client error', { clientId: client.id, error: error.message });
   });
   broker.on('connectionError', (_client, error) => {
-    logger.debug('mqtt connection error', { error: error.message });
+    clientLog.debug('mqtt connection error', { error: error.message });
   });
+}
+
+/**
+ * A delete, disable or re-key that committed between the authenticate hook and the end of CONNECT
+ * found no registered client to drop: compare the identity with what it authenticated against.
+ */
+function revokedDuringConnect(
+  client: Client,
+  options: MqttBrokerOptions,
+  connections: ConnectionRegistry,
+): boolean {
+  const info = connections.get(client);
+  if (!info || info.ended) return false;
+  try {
+    const now = options.state.findIdentity(info.identity.deviceId, info.identity.moduleId);
+    return JSON.stringify(now ?? null) !== info.credentials;
+  } catch {
+    return true;
+  }
 }
 
 /** §3.3, §6: a desired change reaches the identity's one connection, if connected and subscribed. */
@@ -98,20 +140,28 @@ function pushDesiredChange(broker: Aedes, logger: HubLogger, change: DesiredChan
 }
 
 /**
- * A deleted or disabled device takes its modules' connections with it (docs/iothub-facts.md §2: modules
- * inherit the device's status, and are deleted with it); new device keys only affect the device's own
- * connection.
+ * A deleted or disabled device takes its modules' connections with it ([S3]: modules inherit the
+ * device's status, and are deleted with it); new device keys only affect the device's own connection.
+ * A delete or re-key also drops the identity's stored session (item 7): a new identity with the same
+ * id, or a client with the new keys, starts without the old subscriptions.
  */
-function dropRevoked(broker: Aedes, logger: HubLogger, event: IdentityRevoked): void {
+function dropRevoked(
+  broker: Aedes,
+  logger: HubLogger,
+  connections: ConnectionRegistry,
+  event: IdentityRevoked,
+): void {
   const clients = clientsOf(broker);
   const exact = clientIdOf(event);
+  const wholeDevice = event.moduleId === null && event.reason !== 'credentialsChanged';
   for (const id of Object.keys(clients)) {
-    const wholeDevice = event.moduleId === null && event.reason !== 'credentialsChanged';
     const affected = id === exact || (wholeDevice && id.startsWith(`${event.deviceId}/`));
-    if (!affected) continue;
+    const client = clients[id];
+    if (!affected || !client) continue;
     logger.info('mqtt connection closed: identity revoked', { clientId: id, reason: event.reason });
-    clients[id]?.close();
+    connections.end(client);
   }
+  if (event.reason !== 'disabled') purgeStoredSession(broker, exact);
 }
 
 /**

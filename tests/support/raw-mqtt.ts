@@ -4,7 +4,7 @@
  *  - `rawMqttConnect`: mqtt.js (the client the device SDK itself uses) with exactly the CONNECT fields
  *    given, resolving with the connection or the CONNACK refusal code;
  *  - `RawMqttSession` + `encodeMqttPacket`: bytes on a TLS socket and the packets the hub sends back.
- * TLS is always verified against the hub's CA (fact sheet §3.6); only loopback is dialled.
+ * TLS is always verified against the hub's CA (docs/iothub-facts.md §3.6); only loopback is dialled.
  */
 import { once } from 'node:events';
 import * as tls from 'node:tls';
@@ -53,10 +53,14 @@ export interface RawConnectOptions {
   /** TLS client certificate (X.509 identities). */
   cert?: string;
   key?: string;
+  /** Default true; false asks for a persistent session (MQTT 3.1.1 §3.1.2.4). */
+  clean?: boolean;
+  /** A will message (MQTT 3.1.1 §3.1.2.5). */
+  will?: { topic: string; payload: string; qos?: 0 | 1; retain?: boolean };
 }
 
 export type RawConnectResult =
-  | { kind: 'connected'; client: mqtt.MqttClient }
+  | { kind: 'connected'; client: mqtt.MqttClient; sessionPresent: boolean }
   /** CONNACK with a non-zero return code (MQTT 3.1.1 §3.2.2.3). */
   | { kind: 'refused'; returnCode: number }
   /** The connection ended without a CONNACK. */
@@ -73,13 +77,16 @@ export function rawMqttConnect(hub: MqttEndpoint, o: RawConnectOptions): Promise
     protocolVersion: 4,
     reconnectPeriod: 0,
     connectTimeout: 15_000,
-    clean: true,
+    clean: o.clean ?? true,
+    ...(o.will === undefined
+      ? {}
+      : { will: { qos: 0, retain: false, ...o.will, payload: Buffer.from(o.will.payload) } }),
   });
   return new Promise((resolve) => {
-    client.once('connect', () => {
+    client.once('connect', (connack: { sessionPresent?: boolean }) => {
       // Later errors on an open raw session (the hub closing it on purpose) are outcomes, not crashes.
       client.on('error', () => {});
-      resolve({ kind: 'connected', client });
+      resolve({ kind: 'connected', client, sessionPresent: connack.sessionPresent === true });
     });
     client.once('error', (error: Error & { code?: unknown }) => {
       client.end(true);

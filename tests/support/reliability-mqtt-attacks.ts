@@ -62,13 +62,13 @@ function credentialCases(): AttackCase[] {
     IDS;
   return [
     attack('forged signature (random key)', (s) =>
-      refusedConnect(s, victim, token(s, victim, randomBytes(32).toString('base64')), 4),
+      refusedConnect(s, victim, token(s, victim, randomBytes(32).toString('base64')), 5),
     ),
     attack("signed with another device's key", (s) =>
-      refusedConnect(s, victim, token(s, victim, s.keys.attacker), 4),
+      refusedConnect(s, victim, token(s, victim, s.keys.attacker), 5),
     ),
     attack('expired token', (s) =>
-      refusedConnect(s, victim, token(s, victim, s.keys.victim, nowSeconds() - 60), 4),
+      refusedConnect(s, victim, token(s, victim, s.keys.victim, nowSeconds() - 60), 5),
     ),
     attack('valid token for another device', (s) =>
       refusedConnect(s, victim, token(s, attacker, s.keys.attacker), 5),
@@ -80,7 +80,7 @@ function credentialCases(): AttackCase[] {
       refusedConnect(s, victimModule, token(s, victimSibling, s.keys.victimSibling), 5),
     ),
     attack("the device's key for one of its modules (device-scoped sr)", (s) =>
-      refusedConnect(s, victimModule, token(s, victim, s.keys.victim), 4),
+      refusedConnect(s, victimModule, token(s, victim, s.keys.victim), 5),
     ),
     attack('a DeviceConnect policy token (skn) on the device endpoint', (s) =>
       refusedConnect(
@@ -125,7 +125,7 @@ function credentialCases(): AttackCase[] {
           cert: stranger.certificatePem,
           key: stranger.privateKeyPem,
         }),
-        4,
+        5,
       );
     }),
     attack('X.509: no certificate and no password', (s) => refusedConnect(s, x509, undefined, 4)),
@@ -136,7 +136,7 @@ function credentialCases(): AttackCase[] {
       const { certificatePem, privateKeyPem } = s.x509Certificate;
       expectConnectRefused(
         await connectAs(s, { clientId: 'victim', cert: certificatePem, key: privateKeyPem }),
-        4,
+        5,
       );
     }),
   ];
