@@ -3,7 +3,7 @@
  * enforces): who may connect (authenticate-connection.ts), which wills it may leave, which filters an
  * identity may hold, what it may publish, and that aedes forwards nothing a device sent to any other
  * connection. Connections the hub ended (revoked, token expired) get nothing accepted any more
- * (connection-registry.ts).
+ * (connection-registry.ts). The clauses (§…) are sections of docs/iothub-facts.md.
  */
 import type { HubLogger } from '../hub-logger';
 import type { DeviceFacingHubState } from '../hub-state';
@@ -82,7 +82,7 @@ export function createHooks(options: MqttBrokerOptions, connections: ConnectionR
         return done(Object.assign(new Error('registry unavailable'), { returnCode: 3 }), false);
       }
       if (result.ok) {
-        // [S7]: a will is forwarded as telemetry of the identity; on any other topic it is refused here,
+        // docs/local-hub-security.md: a will is forwarded as telemetry of the identity; on any other topic it is refused here,
         // not silently dropped later (a will on a twin topic would write the twin as the identity).
         const problem = willProblem(wills.get(client), result.identity);
         if (problem) result = { ok: false, returnCode: 5, reason: problem };

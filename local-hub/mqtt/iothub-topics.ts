@@ -85,7 +85,7 @@ export function classifyDevicePublish(topic: string, identity: IdentityRef): Dev
 }
 
 /**
- * [S7] "Using the MQTT protocol directly": a device may give a will on its own telemetry topic
+ * docs/local-hub-security.md (Microsoft's MQTT guide): a device may give a will on its own telemetry topic
  * (`devices/<d>/messages/events/[<property bag>]`), which IoT Hub sends as telemetry when the
  * connection drops without DISCONNECT. A will on any other topic is refused at CONNECT: on a twin topic
  * it would write the twin as the identity after the connection is gone (issue #10 item 4).

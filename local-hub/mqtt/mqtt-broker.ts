@@ -140,8 +140,9 @@ function pushDesiredChange(broker: Aedes, logger: HubLogger, change: DesiredChan
 }
 
 /**
- * A deleted or disabled device takes its modules' connections with it ([S3]: modules inherit the
- * device's status, and are deleted with it); new device keys only affect the device's own connection.
+ * A deleted or disabled device takes its modules' connections with it (docs/iothub-facts.md §2: modules
+ * inherit the device's status, and are deleted with it); new device keys only affect the device's own
+ * connection.
  * A delete or re-key also drops the identity's stored session (item 7): a new identity with the same
  * id, or a client with the new keys, starts without the old subscriptions.
  */

@@ -1,6 +1,7 @@
 /**
- * A persistent MQTT session (CONNECT with clean=false, what the device SDK sends: fact sheet §3.1) is
- * kept by aedes' persistence under the client id: subscriptions, the inbound QoS 2 store and the will.
+ * A persistent MQTT session (CONNECT with clean=false, what the device SDK sends: docs/iothub-facts.md
+ * §3.1) is kept by aedes' persistence under the client id: subscriptions, the inbound QoS 2 store and
+ * the will.
  * It belongs to the identity that created it, not to the id: after a delete (and re-create) or a
  * re-key, a client must start without it (`sessionPresent` false, no old subscriptions; issue #10
  * item 7). aedes has no "forget this session" call, so the persistence calls it uses itself for a
