@@ -24,7 +24,7 @@ export interface DeviceIdentityArgs extends HubConnectionArgs {
   status?: pulumi.Input<'enabled' | 'disabled'>;
   /** Left as the hub has it when omitted. */
   statusReason?: pulumi.Input<string>;
-  /** Default `{ type: 'sas' }` with hub-generated keys. */
+  /** Default `{ type: 'sas' }` with generated keys (32 random bytes each, chosen at create). */
   authentication?: pulumi.Input<IdentityAuthenticationArgs>;
   /** Default false. */
   iotEdge?: pulumi.Input<boolean>;

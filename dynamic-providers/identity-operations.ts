@@ -4,9 +4,10 @@
  * or secret captured), makes the fewest hub calls correctness allows, and wraps hub errors so they
  * name the resource and never carry a secret.
  *
- * Calls per operation: create = 1 PUT (adopt: + GET, + PUT if settings differ); read = 1 GET;
- * update = 0 calls when only Pulumi-side inputs changed, else GET + full PUT (docs/iothub-facts.md §0.4: a
- * PUT resets omitted fields, so it must start from the current identity); delete = 1 DELETE.
+ * Calls per operation: create = 1 PUT (adopt, or a 409 on a retried PUT: + GET; adopt: + PUT if
+ * settings differ); read = 1 GET; update = 0 calls when only Pulumi-side inputs changed, else GET +
+ * full PUT (docs/iothub-facts.md §0.4: a PUT resets omitted fields, so it must start from the current
+ * identity); delete = 1 DELETE.
  */
 import type { Registry } from 'azure-iothub';
 import {
@@ -17,6 +18,7 @@ import {
   identityCreateBody,
   identityStateFromHub,
   identityUpdateBody,
+  isIdentityAsCreated,
 } from '../lib/identity-plan';
 import {
   type IdentityInputs,
@@ -103,7 +105,7 @@ async function hubPut(
 
 function freshKeys(): { primaryKey: string; secondaryKey: string } {
   const { randomBytes }: typeof import('node:crypto') = require('node:crypto');
-  // 32 random bytes, as the hub generates them (docs/iothub-facts.md §2).
+  // 32 random bytes, as the hub would generate them (docs/iothub-facts.md §2).
   return { primaryKey: randomBytes(32).toString('base64'), secondaryKey: randomBytes(32).toString('base64') };
 }
 
@@ -146,7 +148,9 @@ export async function createIdentity(
   const ids = idsOf(inputs);
   const { registry, lane, hostName, label, secrets } = connect(kind, inputs, ids);
   const id = identityResourceId(ids.deviceId, ids.moduleId);
-  const body = identityCreateBody(kind, specFromInputs(inputs));
+  const body = identityCreateBody(kind, specFromInputs(inputs), freshKeys);
+  const keys = body.authentication?.symmetricKey;
+  const redacted = [...secrets, keys?.primaryKey ?? undefined, keys?.secondaryKey ?? undefined];
   let attempts = 0;
   try {
     const result = await withRetry(
@@ -158,10 +162,14 @@ export async function createIdentity(
     );
     return { id, outs: identityOutputs(kind, inputs, hostName, plain(result.responseBody)) };
   } catch (err) {
-    if (!isAlreadyExists(err)) throw hubOperationError(label, 'create', err, secrets);
-    // A 409 after a retried attempt may be our own first PUT, which landed before its connection
-    // broke: take it over like an adopt rather than failing on an identity we just created.
-    if (!inputs.adopt && attempts === 1) throw alreadyExistsError(kind, ids, hostName);
+    if (!isAlreadyExists(err)) throw hubOperationError(label, 'create', err, redacted);
+    if (!inputs.adopt) {
+      // A 409 on a retry may be our own first PUT, which landed before its answer was lost.
+      const ours =
+        attempts > 1 ? await ownIdentity({ registry, lane }, ids, body, label, redacted) : undefined;
+      if (ours) return { id, outs: identityOutputs(kind, inputs, hostName, ours) };
+      throw alreadyExistsError(kind, ids, hostName);
+    }
   }
   // Adopt: every declared field that differs from the hub is applied; keys only when supplied.
   const spec = specFromInputs(inputs);
@@ -173,6 +181,27 @@ export async function createIdentity(
   } catch (err) {
     throw hubOperationError(label, 'adopt', err, secrets);
   }
+}
+
+/**
+ * The identity the hub holds, when it is exactly what our create sent (its keys, which the create chose,
+ * or its thumbprints and settings): then it is ours and is taken over as created. Otherwise someone else
+ * created it meanwhile, and it is theirs (docs/throttling-and-retries.md "A create whose answer was lost").
+ */
+async function ownIdentity(
+  hub: IdentityHub,
+  ids: IdentityIds,
+  sent: HubIdentity,
+  label: string,
+  redacted: (string | undefined)[],
+): Promise<HubIdentity | undefined> {
+  let current: HubIdentity;
+  try {
+    current = await hubGet(hub, ids);
+  } catch (err) {
+    throw hubOperationError(label, 'create', err, redacted);
+  }
+  return isIdentityAsCreated(current, sent) ? current : undefined;
 }
 
 export async function readIdentity(

@@ -17,7 +17,7 @@ import {
 export interface ModuleIdentityArgs extends HubConnectionArgs {
   deviceId: pulumi.Input<string>;
   moduleId: pulumi.Input<string>;
-  /** Default `{ type: 'sas' }` with hub-generated keys. */
+  /** Default `{ type: 'sas' }` with generated keys (32 random bytes each, chosen at create). */
   authentication?: pulumi.Input<IdentityAuthenticationArgs>;
   /** Who manages the module (e.g. "IotEdge"); left as the hub has it when omitted. */
   managedBy?: pulumi.Input<string>;

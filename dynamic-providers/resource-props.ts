@@ -26,14 +26,14 @@ export function connectionProps(args: HubConnectionArgs): Record<string, pulumi.
 
 /**
  * `authentication` without keys (plain, so the engine's diff shows type and thumbprints) and the
- * supplied keys as separate secret inputs (absent when the hub generates them).
+ * supplied keys as separate secret inputs (absent when the keys are generated).
  */
 export function authenticationProps(
   authentication: pulumi.Input<IdentityAuthenticationArgs> | undefined,
 ): Record<string, pulumi.Input<unknown>> {
   if (!pulumi.Output.isInstance(authentication) && !(authentication instanceof Promise)) {
     // A plain value (the usual case; keys from config arrive as a secret Output): split it now and
-    // register no key at all when the hub generates them. Every Output input costs the SDK several
+    // register no key at all when the keys are generated. Every Output input costs the SDK several
     // tracked promises per resource, paid by a large stack before its first hub call
     // (docs/benchmarks.md, finding 3).
     const { authentication: spec, ...keys } = splitAuthentication(authentication);

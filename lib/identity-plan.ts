@@ -32,7 +32,7 @@ export interface IdentitySpec {
   status?: IdentityStatus;
   statusReason?: string;
   authentication: AuthSpec;
-  /** Caller-supplied SAS keys; absent = keep the hub's (or let it generate them on create). */
+  /** Caller-supplied SAS keys; absent = keep the hub's (or generate them on create). */
   primaryKey?: string;
   secondaryKey?: string;
   iotEdge?: boolean;
@@ -198,9 +198,19 @@ function suppliedKeys(spec: IdentitySpec): { primaryKey: string; secondaryKey: s
   return { primaryKey: spec.primaryKey, secondaryKey: spec.secondaryKey };
 }
 
-/** The body of the create-only PUT (no If-Match; an existing id answers 409, docs/iothub-facts.md §1.2). */
-export function identityCreateBody(kind: IdentityKind, spec: IdentitySpec): HubIdentity {
-  const authentication = hubAuthentication(spec.authentication, suppliedKeys(spec));
+/**
+ * The body of the create-only PUT (no If-Match; an existing id answers 409, docs/iothub-facts.md §1.2).
+ * A SAS identity always carries its keys: the supplied ones, else `freshKeys()` (32 random bytes, as the
+ * hub would generate). Keys chosen by this create are what recognises the identity as ours when the
+ * answer to the PUT is lost and the retry meets 409 (`isIdentityAsCreated`, docs/throttling-and-retries.md).
+ */
+export function identityCreateBody(
+  kind: IdentityKind,
+  spec: IdentitySpec,
+  freshKeys: () => { primaryKey: string; secondaryKey: string },
+): HubIdentity {
+  const keys = spec.authentication.type === 'sas' ? (suppliedKeys(spec) ?? freshKeys()) : undefined;
+  const authentication = hubAuthentication(spec.authentication, keys);
   if (kind === 'module') {
     const body: HubIdentity = { deviceId: spec.deviceId, moduleId: spec.moduleId!, authentication };
     if (spec.managedBy !== undefined) body.managedBy = spec.managedBy;
@@ -214,6 +224,26 @@ export function identityCreateBody(kind: IdentityKind, spec: IdentitySpec): HubI
   };
   if (spec.statusReason !== undefined) body.statusReason = spec.statusReason;
   return body;
+}
+
+/**
+ * Whether the identity the hub holds is exactly the one `sent` (a create body) asked for: same
+ * mechanism, keys or thumbprints, status, reason, IoT Edge flag and `managedBy`. After a create whose
+ * answer was lost, a 409 on the retry is our own first PUT when this holds; for SAS the 256-bit keys the
+ * create chose make a match by anyone else practically impossible.
+ */
+export function isIdentityAsCreated(hub: HubIdentity, sent: HubIdentity): boolean {
+  const held = identityStateFromHub(hub);
+  const asked = identityStateFromHub(sent);
+  return (
+    authSpecsEqual(held.authentication, asked.authentication) &&
+    held.primaryKey === asked.primaryKey &&
+    held.secondaryKey === asked.secondaryKey &&
+    held.status === asked.status &&
+    (held.statusReason || null) === (asked.statusReason || null) &&
+    held.iotEdge === asked.iotEdge &&
+    (held.managedBy || null) === (asked.managedBy || null)
+  );
 }
 
 /**

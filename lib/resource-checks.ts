@@ -121,10 +121,7 @@ function checkSasKeys(c: Checker, auth: Fields): void {
   const secondary = checkKey(c, auth['secondaryKey'] ?? c.raw('secondaryKey'), 'authentication.secondaryKey');
   const given = [auth['primaryKey'] ?? c.raw('primaryKey'), auth['secondaryKey'] ?? c.raw('secondaryKey')];
   if ((given[0] === undefined || given[0] === null) !== (given[1] === undefined || given[1] === null)) {
-    c.fail(
-      'authentication',
-      'supply both primaryKey and secondaryKey, or neither (the hub then generates both)',
-    );
+    c.fail('authentication', 'supply both primaryKey and secondaryKey, or neither (both are then generated)');
   }
   if (primary !== undefined) c.inputs['primaryKey'] = primary;
   if (secondary !== undefined) c.inputs['secondaryKey'] = secondary;

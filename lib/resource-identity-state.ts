@@ -52,7 +52,7 @@ interface IdentityOutputsBase extends HubConnectionInputs {
   authenticationType: string;
   primaryKey: string | null;
   secondaryKey: string | null;
-  /** Whether the keys are declared (then refresh reports key drift) or left to the hub. */
+  /** Whether the keys are declared (then refresh reports key drift) or generated (then kept as the hub has them). */
   keysSupplied: boolean;
   adopt: boolean;
   etag: string;

@@ -9,8 +9,12 @@ import * as pulumi from '@pulumi/pulumi';
 import { createHubClient } from '../../dynamic-providers/iothub-client';
 import { deviceIdentityProvider as provider } from '../../dynamic-providers/provider-table';
 import type { DeviceIdentityInputs, DeviceIdentityOutputs } from '../../lib/resource-identity-state';
+import { hubErrors } from '../../local-hub/errors';
 import type { LocalHub } from '../../local-hub/index';
+import type { HubState } from '../../local-hub/store';
+import { interceptHubState } from '../support/hub-state-intercept';
 import { startTestHub } from '../support/local-hub-fixture';
+import { loseAnswers } from '../support/lost-answers';
 
 const KEY_A = Buffer.alloc(32, 1).toString('base64');
 const KEY_B = Buffer.alloc(32, 2).toString('base64');
@@ -61,7 +65,7 @@ function assertNoSecrets(message: string, extra: string[] = []): void {
 }
 
 describe('DeviceIdentity provider', () => {
-  test('create, read, update and delete with hub-generated keys', async () => {
+  test('create, read, update and delete with generated keys', async () => {
     const inputs = await checked({ deviceId: 'dev-crud' });
     const created = await provider.create(inputs);
     assert.equal(created.id, 'dev-crud');
@@ -232,6 +236,61 @@ describe('DeviceIdentity provider', () => {
     );
     await loaded.delete!(created.id, created.outs);
     assert.equal((await loaded.read!(created.id, created.outs)).id, undefined);
+  });
+});
+
+/**
+ * A create PUT that reached the hub but whose answer was lost is retried, and the retry meets 409. The
+ * identity is ours when it is exactly what the create sent (its keys, which the create chose, or its
+ * thumbprints); otherwise someone else created it meanwhile (docs/throttling-and-retries.md).
+ */
+describe('DeviceIdentity create retried after a lost answer', () => {
+  const authentications: [string, Record<string, unknown>][] = [
+    ['generated SAS keys', { type: 'sas' }],
+    ['supplied SAS keys', { type: 'sas', primaryKey: KEY_A, secondaryKey: KEY_B }],
+    ['a self-signed thumbprint', { type: 'selfSigned', primaryThumbprint: THUMBPRINT }],
+  ];
+  for (const [what, authentication] of authentications) {
+    test(`with ${what}: the identity our first PUT created is taken over, not reported as existing`, async () => {
+      const deviceId = `dev-lost-${authentication['type']}-${authentication['primaryKey'] ? 'keys' : 'none'}`;
+      const inputs = await checked({ deviceId, statusReason: 'declared', authentication });
+      const loss = loseAnswers(
+        (method, path) => method === 'PUT' && path.startsWith(`/devices/${deviceId}?`),
+      );
+      let outs: DeviceIdentityOutputs;
+      try {
+        outs = (await provider.create(inputs)).outs!;
+      } finally {
+        loss.restore();
+      }
+      assert.equal(loss.lost(), 1, 'the answer to the first PUT was lost');
+      const device = await hubDevice(deviceId);
+      assert.equal(device.statusReason, 'declared');
+      assert.equal(outs.primaryKey, device.authentication.symmetricKey.primaryKey ?? null);
+      assert.equal(outs.deviceConnectionString, hub.deviceConnectionString(deviceId));
+      assert.equal(outs.etag, device.etag);
+    });
+  }
+
+  test('an identity someone else created between our attempts is theirs: "already exists"', async () => {
+    // Our first PUT is answered 503 after another writer created the same id; the retry meets 409.
+    const restore = interceptHubState(hub, 'createDevice', (original: HubState['createDevice']) => {
+      let calls = 0;
+      return (deviceId, body) => {
+        if (++calls > 1) return original(deviceId, body);
+        original(deviceId, { deviceId });
+        throw hubErrors.serviceUnavailable('the hub is busy');
+      };
+    });
+    try {
+      const inputs = await checked({ deviceId: 'dev-taken-meanwhile' });
+      await assert.rejects(
+        provider.create(inputs),
+        /DeviceIdentity "dev-taken-meanwhile" already exists on hub 127\.0\.0\.1:\d+; set adopt: true/,
+      );
+    } finally {
+      restore();
+    }
   });
 });
 

@@ -11,6 +11,7 @@ import type { LocalHub } from '../../local-hub/index';
 import type { HubState } from '../../local-hub/store';
 import { interceptHubState } from '../support/hub-state-intercept';
 import { startTestHub } from '../support/local-hub-fixture';
+import { loseAnswers } from '../support/lost-answers';
 
 let hub: LocalHub;
 before(async () => {
@@ -100,6 +101,25 @@ describe('ModuleIdentity provider', () => {
         return true;
       },
     );
+  });
+
+  test('a create whose answer was lost: the retry meets 409 and takes over the module our first PUT created', async () => {
+    await registry().create({ deviceId: 'mod-lost' } as any);
+    const inputs = await checked({ deviceId: 'mod-lost', moduleId: 'm1', managedBy: 'pulumi' });
+    const loss = loseAnswers(
+      (method, path) => method === 'PUT' && path.startsWith('/devices/mod-lost/modules/m1?'),
+    );
+    let outs: Awaited<ReturnType<typeof provider.create>>['outs'];
+    try {
+      outs = (await provider.create(inputs)).outs;
+    } finally {
+      loss.restore();
+    }
+    assert.equal(loss.lost(), 1, 'the answer to the first PUT was lost');
+    const module = await hubModule('mod-lost', 'm1');
+    assert.equal(outs!.primaryKey, module.authentication.symmetricKey.primaryKey);
+    assert.equal(outs!.moduleConnectionString, hub.deviceConnectionString('mod-lost', 'm1'));
+    assert.equal(module.managedBy, 'pulumi');
   });
 
   describe('a concurrent change between the read and the write of an update (412)', () => {

@@ -43,7 +43,7 @@ describe('DeviceIdentity in the real provider host', () => {
     assert.ok(failures.every((failure) => failure.reason.length > 0));
   });
 
-  test('Create registers the device with hub-generated keys, returned in its outputs', async () => {
+  test('Create registers the device with generated keys, returned in its outputs', async () => {
     inputs = await f.checked(DEVICE);
     created = await f.host.create(f.resource(DEVICE).urn, inputs);
     assert.equal(created.id, 'host-device');

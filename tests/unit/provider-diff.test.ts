@@ -10,6 +10,7 @@ import {
   identityCreateBody,
   identityStateFromHub,
   identityUpdateBody,
+  isIdentityAsCreated,
 } from '../../lib/identity-plan';
 import type { JsonObject } from '../../lib/json-types';
 import { wellKnownServiceConnectionString } from '../../lib/local-hub-defaults';
@@ -209,11 +210,61 @@ describe('identity update body (full PUT)', () => {
     );
   });
 
-  test('create asks the hub to generate keys unless they are supplied', () => {
-    const body = identityCreateBody('device', { deviceId: 'd1', authentication: { type: 'sas' } });
-    assert.deepEqual(body.authentication?.symmetricKey, { primaryKey: '', secondaryKey: '' });
+  test('a create sends the supplied keys, else keys it generated (never asks the hub to generate them)', () => {
+    const generated = () => ({ primaryKey: 'generated-1', secondaryKey: 'generated-2' });
+    const body = identityCreateBody('device', { deviceId: 'd1', authentication: { type: 'sas' } }, generated);
+    assert.deepEqual(body.authentication?.symmetricKey, generated());
     assert.deepEqual(body.capabilities, { iotEdge: false });
     assert.equal(body.status, 'enabled');
+    const supplied = {
+      deviceId: 'd1',
+      authentication: { type: 'sas' as const },
+      primaryKey: KEY_A,
+      secondaryKey: KEY_B,
+    };
+    assert.deepEqual(identityCreateBody('device', supplied, generated).authentication?.symmetricKey, {
+      primaryKey: KEY_A,
+      secondaryKey: KEY_B,
+    });
+    const selfSigned = {
+      deviceId: 'd1',
+      authentication: { type: 'selfSigned' as const, primaryThumbprint: 'ab'.repeat(20) },
+    };
+    assert.deepEqual(identityCreateBody('device', selfSigned, generated).authentication?.symmetricKey, {
+      primaryKey: null,
+      secondaryKey: null,
+    });
+  });
+
+  test('an identity is recognised as our create only when it is exactly what the create sent', () => {
+    const generated = () => ({ primaryKey: KEY_A, secondaryKey: KEY_B });
+    const sent = identityCreateBody(
+      'module',
+      { deviceId: 'd1', moduleId: 'm1', authentication: { type: 'sas' } },
+      generated,
+    );
+    // What the hub answers: the sent fields plus its own (etag, generationId, managedBy null, ...).
+    const held = {
+      ...sent,
+      etag: 'MQ==',
+      generationId: '638',
+      managedBy: null,
+      connectionState: 'Disconnected',
+    };
+    assert.equal(isIdentityAsCreated(held, sent), true);
+    const otherKeys = {
+      ...held,
+      authentication: { ...held.authentication, symmetricKey: { primaryKey: KEY_B, secondaryKey: KEY_A } },
+    };
+    assert.equal(isIdentityAsCreated(otherKeys, sent), false, 'someone else created it with other keys');
+    assert.equal(isIdentityAsCreated({ ...held, managedBy: 'IotEdge' }, sent), false);
+    const device = identityCreateBody(
+      'device',
+      { deviceId: 'd1', authentication: { type: 'sas' }, status: 'disabled' },
+      generated,
+    );
+    assert.equal(isIdentityAsCreated({ ...device, statusReason: null }, device), true);
+    assert.equal(isIdentityAsCreated({ ...device, status: 'enabled' }, device), false);
   });
 });
 
