@@ -14,11 +14,13 @@ import {
   WELL_KNOWN_POLICIES,
 } from '../lib/local-hub-defaults';
 import { createHubLogger, type HubLogger, type LogLevel } from './hub-logger';
+import { createLogBudget } from './log-budget';
 import { createMqttBroker, type MqttBroker } from './mqtt/mqtt-broker';
 import { createRestHandler } from './rest/rest-handler';
 import { type HubState, openHubState } from './store';
 import { createRequestThrottle, type HubTier, type RequestThrottle } from './throttle/request-throttle';
 import { loadOrCreateTlsMaterial, type TlsMaterial } from './tls/tls-material';
+import { defaultConnectionLimits } from './transport/connection-limits';
 import { createDispatchedHttpServer, type DispatchedHttpServer } from './transport/dispatched-http-server';
 import { createHostNameMatcher, dialHost, listenOn } from './transport/host-names';
 import { createTlsDispatcher, type DispatcherEvent, type TlsDispatcher } from './transport/tls-dispatcher';
@@ -44,6 +46,10 @@ export interface LocalHubOptions {
    */
   standardPorts?: boolean;
   throttle?: { tier: HubTier; units: number };
+  /** Per listening port; defaults from transport/connection-limits.ts (under the open-file limit). */
+  maxConnections?: number;
+  /** Per listening port and remote address; default half of maxConnections. */
+  maxConnectionsPerAddress?: number;
 }
 
 export interface LocalHub {
@@ -76,6 +82,8 @@ interface ResolvedOptions {
   hostNames: string[];
   policies: readonly PolicyDefinition[];
   logLevel: LogLevel;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
 }
 
 /** Every problem at once, each naming the option and what would be valid. */
@@ -101,6 +109,7 @@ export function resolveLocalHubOptions(options: LocalHubOptions): ResolvedOption
     if (names.indexOf(name) !== i)
       problems.push(`policies[${i}].keyName: ${JSON.stringify(name)} appears twice`);
   }
+  const limits = connectionLimits(options, problems);
   if (problems.length > 0) throw new Error(`Invalid local hub options:\n  ${problems.join('\n  ')}`);
   const bindAddress = options.bindAddress ?? DEFAULT_LOCAL_HUB_HOST;
   const wildcard = bindAddress === '0.0.0.0' || bindAddress === '::';
@@ -112,7 +121,27 @@ export function resolveLocalHubOptions(options: LocalHubOptions): ResolvedOption
     hostNames: [...(options.hostNames ?? []), ...(wildcard ? [] : [bindAddress])],
     policies,
     logLevel,
+    ...limits,
   };
+}
+
+function connectionLimits(options: LocalHubOptions, problems: string[]) {
+  const defaults = defaultConnectionLimits();
+  const maxConnections = options.maxConnections ?? defaults.maxConnections;
+  const maxConnectionsPerAddress =
+    options.maxConnectionsPerAddress ??
+    (options.maxConnections === undefined
+      ? defaults.maxConnectionsPerAddress
+      : Math.ceil(maxConnections / 2));
+  for (const [name, value] of [
+    ['maxConnections', maxConnections],
+    ['maxConnectionsPerAddress', maxConnectionsPerAddress],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      problems.push(`${name}: ${String(value)} is not valid; use an integer of at least 1`);
+    }
+  }
+  return { maxConnections, maxConnectionsPerAddress };
 }
 
 export async function startLocalHub(options: LocalHubOptions = {}): Promise<LocalHub> {
@@ -142,6 +171,8 @@ async function wire(
   parts: HubParts,
 ): Promise<LocalHub> {
   const { logger } = parts;
+  // Dispatcher events are caused by clients (resets, refused connections): their lines are budgeted.
+  const clientLog = createLogBudget(logger);
   const state = parts.state!;
   const isOwnHostName = createHostNameMatcher(tlsMaterial.names, () => parts.ports);
   parts.http = createDispatchedHttpServer(
@@ -165,7 +196,9 @@ async function wire(
       privateKeyPem: tlsMaterial.server.privateKeyPem,
       handleMqtt: (socket) => broker.handle(socket),
       httpServer: parts.http.server,
-      onEvent: (event) => logDispatcherEvent(logger, event),
+      maxConnections: config.maxConnections,
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+      onEvent: (event) => logDispatcherEvent(clientLog, event),
     });
     parts.dispatchers.push(dispatcher);
     parts.ports.push(await listenOn(dispatcher.server, wanted, config.bindAddress));
@@ -241,6 +274,14 @@ function logDispatcherEvent(logger: HubLogger, event: DispatcherEvent): void {
       logger.debug('connection failed before dispatch', {
         remote: event.remoteAddress,
         error: event.message,
+      });
+      break;
+    case 'connection-refused':
+      logger.warn('connection refused: too many open connections', {
+        remote: event.remoteAddress,
+        limit: event.limit === 'total' ? 'maxConnections' : 'maxConnectionsPerAddress',
+        max: event.max,
+        hint: 'raise it with --max-connections / --max-connections-per-address',
       });
       break;
   }

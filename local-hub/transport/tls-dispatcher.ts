@@ -12,12 +12,23 @@ import * as tls from 'node:tls';
 const MQTT_CONNECT_FIRST_BYTE = 0x10;
 /** A client that finishes TLS and then sends nothing is dropped after this long (§3.9.5). */
 export const DEFAULT_PEEK_TIMEOUT_MS = 30_000;
+/**
+ * A client that does not finish the TLS handshake is dropped after this long (Node's default is 120 s,
+ * and on the server side Node only reports the timeout: the socket stays open until closed here).
+ */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export type DispatcherEvent =
   | { kind: 'tls-error'; remoteAddress: string | undefined; message: string }
   | { kind: 'peek-timeout'; remoteAddress: string | undefined }
   | { kind: 'peek-error'; remoteAddress: string | undefined; message: string }
-  | { kind: 'dispatched'; protocol: 'mqtt' | 'http'; remoteAddress: string | undefined };
+  | { kind: 'dispatched'; protocol: 'mqtt' | 'http'; remoteAddress: string | undefined }
+  | {
+      kind: 'connection-refused';
+      remoteAddress: string | undefined;
+      limit: 'total' | 'per-address';
+      max: number;
+    };
 
 export interface TlsDispatcherOptions {
   certificatePem: string;
@@ -27,6 +38,12 @@ export interface TlsDispatcherOptions {
   /** The plain http.Server that serves every other connection (see dispatched-http-server.ts). */
   httpServer: { emit(event: 'connection', socket: net.Socket): boolean };
   peekTimeoutMs?: number;
+  /** Default DEFAULT_HANDSHAKE_TIMEOUT_MS. */
+  handshakeTimeoutMs?: number;
+  /** Open connections on this listener, handshaking or not; default unlimited (the hub sets one). */
+  maxConnections?: number;
+  /** Open connections from one remote address; default unlimited (the hub sets one). */
+  maxConnectionsPerAddress?: number;
   onEvent?(event: DispatcherEvent): void;
 }
 
@@ -49,14 +66,20 @@ export function createTlsDispatcher(options: TlsDispatcherOptions): TlsDispatche
     rejectUnauthorized: false,
     // §3.9.3: Nagle is on by default for tls.Server; aedes writes CONNACK in small pieces.
     noDelay: true,
+    handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
   });
   const sockets = new Set<net.Socket>();
+  const admit = connectionLimiter(options);
   server.on('connection', (raw: net.Socket) => {
+    if (!admit(raw, sockets.size)) return;
     sockets.add(raw);
     raw.once('close', () => sockets.delete(raw));
   });
   server.on('tlsClientError', (error, socket) => {
     options.onEvent?.({ kind: 'tls-error', remoteAddress: socket.remoteAddress, message: error.message });
+    // Node reports a handshake timeout (and other pre-handshake failures) without closing the socket:
+    // without this, clients that never finish TLS hold a file descriptor each, for ever (item 3).
+    socket.destroy();
   });
   server.on('secureConnection', (socket) => peekAndDispatch(socket, options));
 
@@ -75,6 +98,36 @@ export function createTlsDispatcher(options: TlsDispatcherOptions): TlsDispatche
     await done;
   };
   return { server, stopAccepting, close };
+}
+
+/**
+ * Admits a new raw connection or destroys it: at most `maxConnections` open in total and
+ * `maxConnectionsPerAddress` from one remote address, so idle or slow clients cannot take every file
+ * descriptor, and one host cannot take every slot (issue #10 item 3).
+ */
+function connectionLimiter(options: TlsDispatcherOptions): (raw: net.Socket, open: number) => boolean {
+  const perAddress = new Map<string, number>();
+  const total = options.maxConnections ?? Number.POSITIVE_INFINITY;
+  const each = options.maxConnectionsPerAddress ?? Number.POSITIVE_INFINITY;
+  return (raw, open) => {
+    const address = raw.remoteAddress ?? 'unknown';
+    const fromAddress = perAddress.get(address) ?? 0;
+    const over = open >= total ? 'total' : fromAddress >= each ? 'per-address' : undefined;
+    if (over) {
+      raw.on('error', () => {}); // a reset while we close it is not news
+      raw.destroy();
+      const max = over === 'total' ? total : each;
+      options.onEvent?.({ kind: 'connection-refused', remoteAddress: raw.remoteAddress, limit: over, max });
+      return false;
+    }
+    perAddress.set(address, fromAddress + 1);
+    raw.once('close', () => {
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
+    });
+    return true;
+  };
 }
 
 function peekAndDispatch(socket: tls.TLSSocket, options: TlsDispatcherOptions): void {
