@@ -10,6 +10,14 @@ import { deepEqualJson, isJsonObject, type JsonValue } from '../../lib/json-type
 export const QUERY_GRAMMAR =
   "SELECT * FROM devices | devices.modules [WHERE <path> <op> <literal> [AND|OR ...]] (op: = != <> < > <= >=; literals: 'text', numbers, true, false, null)";
 
+/**
+ * Bounds of the local hub's own (issue #10 item 8): parsing and matching recurse per nesting level and
+ * per AND/OR, so a 12,000-term chain under the body limit overflowed the stack (a 500). Far above any
+ * query a deployment writes; past them the query is a 400 that names the limit.
+ */
+export const QUERY_MAX_CONDITIONS = 500;
+export const QUERY_MAX_NESTING = 50;
+
 export type QuerySource = 'devices' | 'devices.modules';
 type Condition =
   | { kind: 'cmp'; path: string[]; op: string; value: JsonValue }
@@ -70,7 +78,17 @@ export function parseQuery(text: string): ParsedQuery | string {
 
 function conditionParser(tokens: string[], start: number) {
   let pos = start;
+  let conditions = 0;
+  let depth = 0;
   const peek = () => tokens[pos]?.toUpperCase();
+  const nest = <T>(inner: () => T): T => {
+    if (++depth > QUERY_MAX_NESTING) {
+      throw new Error(`the WHERE clause nests deeper than ${QUERY_MAX_NESTING} levels of ( ) and NOT`);
+    }
+    const result = inner();
+    depth--;
+    return result;
+  };
   const orExpr = (): Condition => {
     let left = andExpr();
     while (peek() === 'OR') {
@@ -90,13 +108,18 @@ function conditionParser(tokens: string[], start: number) {
   const unary = (): Condition => {
     if (peek() === 'NOT') {
       pos++;
-      return { kind: 'not', inner: unary() };
+      return nest(() => ({ kind: 'not', inner: unary() }));
     }
     if (peek() === '(') {
       pos++;
-      const inner = orExpr();
+      const inner = nest(orExpr);
       if (tokens[pos++] !== ')') throw new Error('missing )');
       return inner;
+    }
+    if (++conditions > QUERY_MAX_CONDITIONS) {
+      throw new Error(
+        `the WHERE clause has more than ${QUERY_MAX_CONDITIONS} conditions; the local hub allows at most ${QUERY_MAX_CONDITIONS}`,
+      );
     }
     return comparison();
   };
