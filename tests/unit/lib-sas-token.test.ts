@@ -115,6 +115,26 @@ describe('verifying tokens made by the official SDKs', () => {
   });
 });
 
+describe('verifySasSignature with a signature of the wrong length', () => {
+  // Constant-time comparison needs equal lengths (timingSafeEqual throws a RangeError otherwise).
+  test('answers false, never throws, for empty, short, long, non-base64 and multi-byte signatures', () => {
+    const token = parsed(createSasToken({ sr: 'hub', base64Key: DEVICE_KEY, expiresAt: EXPIRY }));
+    assert.equal(token.sig.length, 44);
+    const variants = [
+      '',
+      token.sig.slice(0, -1),
+      'AAAA',
+      `${token.sig}A`,
+      token.sig.repeat(2),
+      '!'.repeat(44),
+      'é'.repeat(44),
+    ];
+    for (const sig of variants) {
+      assert.equal(verifySasSignature({ ...token, sig }, DEVICE_KEY), false, `sig ${JSON.stringify(sig)}`);
+    }
+  });
+});
+
 describe('createSasToken', () => {
   test('produces what the SDK produces, field for field', () => {
     const ours = createSasToken({
