@@ -5,9 +5,9 @@
  * One row per identity (module_id '' for the device itself), identity and twin as JSON columns:
  * the rules live in the pure modules, this file only stores what they produce.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
+import { ensurePrivateDirectory, ensurePrivateFile } from '../private-files';
 import type { StoredIdentity } from './identity-records';
 import type { StoredTwin } from './twin-records';
 
@@ -90,8 +90,12 @@ export class SqliteRegistry {
   static open(o: { dataDir: string } | { inMemory: true }): SqliteRegistry {
     let db: Database.Database;
     if ('dataDir' in o) {
-      fs.mkdirSync(o.dataDir, { recursive: true });
-      db = new Database(path.join(o.dataDir, DATABASE_FILE));
+      // The database holds every device key: private directory, and a 0600 file whose mode SQLite
+      // gives its WAL and shared-memory files too (issue #10 item 11).
+      ensurePrivateDirectory(o.dataDir);
+      const file = path.join(o.dataDir, DATABASE_FILE);
+      ensurePrivateFile(file);
+      db = new Database(file);
       db.pragma('journal_mode = WAL');
       // NORMAL, WAL's usual setting: a commit is written to the WAL (survives the hub being killed) and
       // fsynced at checkpoints. FULL fsynced every commit: 15x the cost per write (bench/scale.ts), held

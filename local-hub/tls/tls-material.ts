@@ -6,9 +6,10 @@
  * certificate is re-issued by the same CA when the configured names change or it nears expiry, so
  * trust survives both. In-memory hubs get a fresh CA that is never written anywhere.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LOCAL_HUB_CA_FILE } from '../../lib/local-hub-defaults';
+import { ensurePrivateDirectory, PRIVATE_FILE_MODE } from '../private-files';
 import {
   createCertificateAuthority,
   describeCertificate,
@@ -49,7 +50,7 @@ export async function loadOrCreateTlsMaterial(options: TlsMaterialOptions): Prom
     return { ca, server, caCertificatePath: null, origin: { ca: 'created', server: 'created' }, names };
   }
   const dir = options.dataDir;
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDirectory(dir);
   const files = {
     caCert: path.join(dir, LOCAL_HUB_CA_FILE),
     caKey: path.join(dir, CA_KEY_FILE),
@@ -113,8 +114,9 @@ function readPair(certPath: string, keyPath: string): PemKeyPair | undefined {
 function writePair(certPath: string, keyPath: string, pair: PemKeyPair): void {
   // Key first, certificate last: readPair only trusts a pair whose certificate exists, and each
   // file is replaced atomically (write + rename) so a kill -9 never leaves a truncated PEM.
-  writeAtomically(keyPath, pair.privateKeyPem, 0o600);
-  writeAtomically(certPath, pair.certificatePem, 0o644);
+  // Certificates are public, but everything in the data directory is private (issue #10 item 11).
+  writeAtomically(keyPath, pair.privateKeyPem, PRIVATE_FILE_MODE);
+  writeAtomically(certPath, pair.certificatePem, PRIVATE_FILE_MODE);
 }
 
 function writeAtomically(file: string, content: string, mode: number): void {
