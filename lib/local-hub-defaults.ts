@@ -77,3 +77,27 @@ export function wellKnownServiceConnectionString(
   }
   return `HostName=${hostName};SharedAccessKeyName=${policy.keyName};SharedAccessKey=${policy.primaryKey}`;
 }
+
+export interface WellKnownKeyInForce {
+  policy: string;
+  keys: ('primary' | 'secondary')[];
+}
+
+/**
+ * The well-known (public) keys that still sign valid tokens in `policies`: a policy whose keys were
+ * not both replaced keeps full access for anyone who reads this file (issue #10 item 1).
+ */
+export function wellKnownKeysInForce(policies: readonly PolicyDefinition[]): WellKnownKeyInForce[] {
+  const known = new Set(WELL_KNOWN_POLICIES.flatMap((p) => [p.primaryKey, p.secondaryKey]));
+  return policies.flatMap((policy) => {
+    const keys = (['primary', 'secondary'] as const).filter((which) =>
+      known.has(which === 'primary' ? policy.primaryKey : policy.secondaryKey),
+    );
+    return keys.length > 0 ? [{ policy: policy.keyName, keys }] : [];
+  });
+}
+
+/** "iothubowner (primary, secondary), device (primary, secondary)". */
+export function describeWellKnownKeys(inForce: readonly WellKnownKeyInForce[]): string {
+  return inForce.map((entry) => `${entry.policy} (${entry.keys.join(', ')})`).join(', ');
+}

@@ -6,13 +6,26 @@
  * Flags (all optional; `--config <file.json>` takes the same names as keys, flags win):
  *   --port <n>  --bind <addr>  --data-dir <dir>  --in-memory  --host-name <name> (repeatable)
  *   --standard-ports  --log-level <level>  --throttle <F1|S1|S2|S3> --units <n>
- *   --policy-key <policy>=<base64 key> (repeatable)
+ *   --max-connections <n>  --max-connections-per-address <n>
+ *   --policy-key-file <policy>=<file> (repeatable)  --policy-key <policy>=<primary>[,<secondary>] (repeatable)
+ * Keys also come from LOCAL_HUB_POLICY_KEYS (policy-keys.ts), which keeps them off the command line.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type PolicyDefinition, WELL_KNOWN_POLICIES } from '../lib/local-hub-defaults';
+import {
+  describeWellKnownKeys,
+  WELL_KNOWN_POLICIES,
+  type WellKnownKeyInForce,
+} from '../lib/local-hub-defaults';
 import type { LogLevel } from './hub-logger';
 import { type LocalHub, type LocalHubOptions, startLocalHub } from './local-hub';
+import {
+  applyKeyEntries,
+  type KeyEntry,
+  keyEntriesFromEnvironment,
+  keyEntryFromFile,
+  POLICY_KEYS_ENV,
+} from './policy-keys';
 import { type HubTier, validateThrottleOptions } from './throttle/request-throttle';
 
 const FLAGS = {
@@ -25,7 +38,10 @@ const FLAGS = {
   'log-level': { type: 'string' },
   throttle: { type: 'string' },
   units: { type: 'string' },
+  'max-connections': { type: 'string' },
+  'max-connections-per-address': { type: 'string' },
   'policy-key': { type: 'string', multiple: true },
+  'policy-key-file': { type: 'string', multiple: true },
   config: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -43,7 +59,11 @@ const USAGE = `Usage: npm run hub -- [options]
   --log-level <level>        debug | info | warn | error | silent (default info)
   --throttle <tier>          enforce IoT Hub quotas of F1 | S1 | S2 | S3
   --units <n>                units of that tier (default 1)
-  --policy-key <name>=<key>  override a policy's primary key (base64), repeatable
+  --max-connections <n>      open connections per port (default: under the open-file limit, at most 4000)
+  --max-connections-per-address <n>  of those, from one remote address (default half)
+  --policy-key-file <name>=<file>  replace a policy's keys with those in <file> ("<primary>[,<secondary>]"), repeatable
+  --policy-key <name>=<primary>[,<secondary>]  the same on the command line (visible in ps; prefer the file
+                             or ${POLICY_KEYS_ENV}="<name>=<primary>[,<secondary>];..."); one key serves as both
   --config <file.json>       the same settings as a JSON object (flags win)`;
 
 class UsageError extends Error {}
@@ -70,7 +90,10 @@ function readConfigFile(file: string): RawSettings {
 }
 
 /** Turns flags + config into LocalHubOptions; every problem is reported at once. */
-export function parseHubArguments(argv: readonly string[]): LocalHubOptions | 'help' {
+export function parseHubArguments(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): LocalHubOptions | 'help' {
   let values: Record<string, unknown>;
   try {
     values = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false }).values;
@@ -85,8 +108,33 @@ export function parseHubArguments(argv: readonly string[]): LocalHubOptions | 'h
   }
   const problems: string[] = [];
   const options = toOptions(raw, problems);
+  // Environment first, then the config file, then flags: the most specific source wins per policy.
+  const fileKeys = { 'policy-key': fromFile['policy-key'], 'policy-key-file': fromFile['policy-key-file'] };
+  const flagKeys = { 'policy-key': values['policy-key'], 'policy-key-file': values['policy-key-file'] };
+  const policies = applyKeyEntries(
+    [...keyEntriesFromEnvironment(env), ...keyEntries(fileKeys, problems), ...keyEntries(flagKeys, problems)],
+    problems,
+  );
+  if (policies) options.policies = policies;
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return options;
+}
+
+/** `--policy-key` / `--policy-key-file` values (a list, or in --config also an object of policy: value). */
+function keyEntries(
+  raw: Pick<RawSettings, 'policy-key' | 'policy-key-file'>,
+  problems: string[],
+): KeyEntry[] {
+  const list = (value: unknown, flag: string) =>
+    value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? Object.entries(value).map(([name, v]) => `${name}=${String(v)}`)
+      : listSetting(value, flag, problems);
+  return [
+    ...list(raw['policy-key-file'], '--policy-key-file').flatMap(
+      (spec) => keyEntryFromFile(spec, '--policy-key-file', problems) ?? [],
+    ),
+    ...list(raw['policy-key'], '--policy-key').map((text) => ({ origin: '--policy-key', text })),
+  ];
 }
 
 function toOptions(raw: RawSettings, problems: string[]): LocalHubOptions {
@@ -111,8 +159,16 @@ function toOptions(raw: RawSettings, problems: string[]): LocalHubOptions {
   }
   const throttle = throttleSetting(raw, problems);
   if (throttle) options.throttle = throttle;
-  const policies = policySetting(raw['policy-key'], problems);
-  if (policies) options.policies = policies;
+  const max = integerSetting(raw['max-connections'], '--max-connections', 1, 1_000_000, problems);
+  if (max !== undefined) options.maxConnections = max;
+  const perAddress = integerSetting(
+    raw['max-connections-per-address'],
+    '--max-connections-per-address',
+    1,
+    1_000_000,
+    problems,
+  );
+  if (perAddress !== undefined) options.maxConnectionsPerAddress = perAddress;
   return options;
 }
 
@@ -126,37 +182,6 @@ function throttleSetting(raw: RawSettings, problems: string[]): LocalHubOptions[
   const found = validateThrottleOptions(tier, units ?? 1);
   problems.push(...found.map((message) => `--throttle/--units: ${message}`));
   return found.length === 0 ? { tier: tier as HubTier, units: units ?? 1 } : undefined;
-}
-
-/** `--policy-key <name>=<base64>` replaces that well-known policy's primary key. */
-function policySetting(value: unknown, problems: string[]): PolicyDefinition[] | undefined {
-  const entries =
-    value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? Object.entries(value).map(([name, key]) => `${name}=${String(key)}`)
-      : listSetting(value, '--policy-key', problems);
-  if (entries.length === 0) return undefined;
-  const policies = WELL_KNOWN_POLICIES.map((policy) => ({ ...policy }));
-  for (const entry of entries) {
-    const eq = entry.indexOf('=');
-    const name = eq < 0 ? entry : entry.slice(0, eq);
-    const key = eq < 0 ? '' : entry.slice(eq + 1);
-    const policy = policies.find((p) => p.keyName === name);
-    if (!policy) {
-      const valid = policies.map((p) => p.keyName).join(', ');
-      problems.push(`--policy-key: unknown policy ${JSON.stringify(name)}; valid policies: ${valid}`);
-      continue;
-    }
-    // Never echo the key itself: it is a secret even when it is wrong.
-    const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(key) ? Buffer.from(key, 'base64').length : 0;
-    if (bytes < 16 || bytes > 64) {
-      problems.push(
-        `--policy-key ${name}=<key>: the key must be base64 of 16 to 64 bytes (44 characters for 32 bytes)`,
-      );
-      continue;
-    }
-    policy.primaryKey = key;
-  }
-  return policies;
 }
 
 function stringSetting(value: unknown, flag: string, problems: string[]): string | undefined {
@@ -207,15 +232,30 @@ export function describeHub(hub: LocalHub): string {
     hub.caCertificatePath
       ? `  CA certificate: ${hub.caCertificatePath}  (trust it: NODE_EXTRA_CA_CERTS=${hub.caCertificatePath} or the SDKs' ca option)`
       : `  CA certificate (in memory; trust this PEM):\n${hub.caCertificatePem.trim()}`,
-    '  Service connection strings (well-known local keys, valid only against this hub):',
+    '  Service connection strings (valid only against this hub):',
     ...Object.entries(hub.connectionStrings).map(([policy, cs]) =>
-      // A key set with --policy-key / --config is the user's own secret: never print it.
+      // A key from --policy-key, a key file, the environment or --config is the user's own secret:
+      // never print it.
       isWellKnownKey(policy, cs)
         ? `    ${policy}: ${cs}`
         : `    ${policy}: key overridden (not printed); HostName=${hub.hostName};SharedAccessKeyName=${policy};SharedAccessKey=<your key>`,
     ),
+    wellKnownLine(hub),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** Item 1: say which documented public keys still open this hub, secondary keys included. */
+function wellKnownLine(hub: LocalHub): string {
+  const inForce: WellKnownKeyInForce[] =
+    hub.wellKnownKeys ??
+    Object.entries(hub.connectionStrings)
+      .filter(([policy, cs]) => isWellKnownKey(policy, cs))
+      .map(([policy]) => ({ policy, keys: ['primary', 'secondary'] }));
+  return inForce.length === 0
+    ? '  No well-known keys in force: every policy uses your own keys.'
+    : `  Well-known (public) keys in force: ${describeWellKnownKeys(inForce)}; anyone who can reach this ` +
+        `hub can use them. Replace them with ${POLICY_KEYS_ENV} or --policy-key-file.`;
 }
 
 async function main(): Promise<void> {
@@ -231,8 +271,16 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  if (process.argv.slice(2).some((arg) => arg === '--policy-key' || arg.startsWith('--policy-key='))) {
+    process.stderr.write(
+      `npm run hub: --policy-key puts keys on the command line, where ps and npm's echo show them; ` +
+        `prefer ${POLICY_KEYS_ENV} or --policy-key-file.\n`,
+    );
+  }
   const hub = await startLocalHub(options);
   process.stdout.write(describeHub(hub));
+  // Loud and unconditional (whatever --log-level): a shared network can reach this hub.
+  if (hub.exposureWarning) process.stderr.write(`\n${hub.exposureWarning}\n\n`);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {

@@ -12,7 +12,10 @@ import {
   type PolicyDefinition,
   PROGRAM_POLICY_NAME,
   WELL_KNOWN_POLICIES,
+  type WellKnownKeyInForce,
+  wellKnownKeysInForce,
 } from '../lib/local-hub-defaults';
+import { exposureWarning } from './exposure-warning';
 import { createHubLogger, type HubLogger, type LogLevel } from './hub-logger';
 import { createLogBudget } from './log-budget';
 import { createMqttBroker, type MqttBroker } from './mqtt/mqtt-broker';
@@ -24,6 +27,8 @@ import { defaultConnectionLimits } from './transport/connection-limits';
 import { createDispatchedHttpServer, type DispatchedHttpServer } from './transport/dispatched-http-server';
 import { createHostNameMatcher, dialHost, listenOn } from './transport/host-names';
 import { createTlsDispatcher, type DispatcherEvent, type TlsDispatcher } from './transport/tls-dispatcher';
+
+export { exposureWarning } from './exposure-warning';
 
 export interface LocalHubOptions {
   /** Default DEFAULT_LOCAL_HUB_PORT (8443); 0 = any free port. */
@@ -62,6 +67,10 @@ export interface LocalHub {
   dataDir: string | null;
   /** Service connection string per policy name (primary key). */
   connectionStrings: Record<string, string>;
+  /** The documented public keys that still sign valid tokens on this hub (see describeHub). */
+  wellKnownKeys: WellKnownKeyInForce[];
+  /** Set when the hub listens beyond loopback with well-known keys in force (exposure-warning.ts). */
+  exposureWarning: string | undefined;
   /** Default PROGRAM_POLICY_NAME. */
   serviceConnectionString(policy?: string): string;
   /** From the identity's primary key (`x509=true` for certificate identities). */
@@ -205,6 +214,8 @@ async function wire(
   }
   const port = parts.ports[0]!;
   const hostName = `${dialHost(config.bindAddress)}:${port}`;
+  const warning = exposureWarning(config.bindAddress, config.policies);
+  if (warning) logger.warn(warning);
   logger.info('local hub listening', {
     hostName,
     ports: parts.ports.join(','),
@@ -221,6 +232,8 @@ async function wire(
     connectionStrings: Object.fromEntries(
       config.policies.map((p) => [p.keyName, serviceString(hostName, p)]),
     ),
+    wellKnownKeys: wellKnownKeysInForce(config.policies),
+    exposureWarning: warning,
     serviceConnectionString: (policy = PROGRAM_POLICY_NAME) => {
       const found = config.policies.find((p) => p.keyName === policy);
       if (!found) {
