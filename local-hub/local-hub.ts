@@ -214,6 +214,12 @@ async function wire(
   }
   const port = parts.ports[0]!;
   const hostName = `${dialHost(config.bindAddress)}:${port}`;
+  if (tlsMaterial.caRegeneratedBecause) {
+    logger.warn('local CA regenerated: clients must trust the new CA certificate', {
+      reason: tlsMaterial.caRegeneratedBecause,
+      ca: tlsMaterial.caCertificatePath ?? 'in-memory',
+    });
+  }
   const warning = exposureWarning(config.bindAddress, config.policies);
   if (warning) logger.warn(warning);
   logger.info('local hub listening', {

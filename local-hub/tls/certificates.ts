@@ -9,7 +9,8 @@
 import 'reflect-metadata';
 import { X509Certificate as NodeX509Certificate, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { type SubjectAltName, sanEntriesToJson } from './subject-alt-names';
+import { encodeNameConstraints, NAME_CONSTRAINTS_OID, permittedSubtrees } from './name-constraints';
+import { type SubjectAltName, sanEntriesToJson, serverNames } from './subject-alt-names';
 
 // The project compiles without DOM typings, so WebCrypto types come from node:crypto; x509's
 // declarations name the DOM ones (any-typed here), hence the casts at this boundary only.
@@ -20,8 +21,11 @@ x509.cryptoProvider.set(webcrypto as any);
 const EC_KEY: webcrypto.EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
 const SIGNING: webcrypto.EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** A local CA lives as long as its data directory; ten years avoids surprise expiry. */
-const CA_VALIDITY_DAYS = 3650;
+/**
+ * Two years: a CA people may add to a trust store should not outlive its use by a decade (issue #10
+ * item 13). The hub regenerates it before it expires (tls-material.ts), and the start log says so.
+ */
+export const CA_VALIDITY_DAYS = 730;
 /** Leaf certificates: 397 days, the longest lifetime browsers and TLS stacks accept for a leaf. */
 const LEAF_VALIDITY_DAYS = 397;
 
@@ -52,6 +56,11 @@ function validity(days: number): { notBefore: Date; notAfter: Date } {
   return { notBefore: new Date(now - 60 * 60 * 1000), notAfter: new Date(now + days * DAY_MS) };
 }
 
+/** A certificate must not outlive the CA that signed it (clients would reject it after the CA expires). */
+function withinCa(range: { notBefore: Date; notAfter: Date }, caNotAfter: Date) {
+  return { notBefore: range.notBefore, notAfter: range.notAfter > caNotAfter ? caNotAfter : range.notAfter };
+}
+
 function randomSerial(): string {
   // Positive 16-byte serial (RFC 5280 §4.1.2.2: positive, at most 20 octets, unique per CA).
   const bytes = webcrypto.getRandomValues(new Uint8Array(16));
@@ -59,8 +68,14 @@ function randomSerial(): string {
   return Buffer.from(bytes).toString('hex');
 }
 
-/** A new self-signed CA (basicConstraints CA:true, keyCertSign) for the hub's data directory. */
-export async function createCertificateAuthority(commonName = 'Local IoT Hub CA'): Promise<PemKeyPair> {
+/**
+ * A new self-signed CA (basicConstraints CA:true, keyCertSign) for the hub's data directory, able to
+ * vouch only for `names` and loopback (critical nameConstraints, RFC 5280 §4.2.1.10).
+ */
+export async function createCertificateAuthority(
+  commonName = 'Local IoT Hub CA',
+  names: readonly SubjectAltName[] = serverNames(),
+): Promise<PemKeyPair> {
   const keys = await generateKeys();
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
@@ -72,6 +87,7 @@ export async function createCertificateAuthority(commonName = 'Local IoT Hub CA'
       new x509.BasicConstraintsExtension(true, 0, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      new x509.Extension(NAME_CONSTRAINTS_OID, true, encodeNameConstraints(permittedSubtrees(names))),
     ],
   });
   return {
@@ -93,7 +109,7 @@ export async function issueServerCertificate(
     serialNumber: randomSerial(),
     subject: `CN=${names[0]!.value}`,
     issuer: caCertificate.subject,
-    ...validity(LEAF_VALIDITY_DAYS),
+    ...withinCa(validity(LEAF_VALIDITY_DAYS), caCertificate.notAfter),
     publicKey: keys.publicKey,
     signingKey: caKey,
     signingAlgorithm: SIGNING,
@@ -135,12 +151,14 @@ export async function createSelfSignedClientCertificate(commonName: string): Pro
   };
 }
 
-/** The SAN entries and expiry of a PEM certificate (to decide whether to re-issue it). */
+/** The SAN entries, name constraints and expiry of a PEM certificate (to decide whether to re-issue it). */
 export function describeCertificate(pem: string): {
   names: SubjectAltName[];
   notAfter: Date;
   issuer: string;
   subject: string;
+  /** The nameConstraints extension's DER, or null when the certificate has none. */
+  nameConstraints: ArrayBuffer | null;
 } {
   const certificate = new x509.X509Certificate(pem);
   const san = certificate.getExtension(x509.SubjectAlternativeNameExtension);
@@ -148,7 +166,14 @@ export function describeCertificate(pem: string): {
   for (const item of san?.names.items ?? []) {
     if (item.type === 'dns' || item.type === 'ip') names.push({ type: item.type, value: item.value });
   }
-  return { names, notAfter: certificate.notAfter, issuer: certificate.issuer, subject: certificate.subject };
+  const constraints = certificate.getExtension(NAME_CONSTRAINTS_OID);
+  return {
+    names,
+    notAfter: certificate.notAfter,
+    issuer: certificate.issuer,
+    subject: certificate.subject,
+    nameConstraints: constraints ? constraints.value : null,
+  };
 }
 
 /** SHA-1 and SHA-256 fingerprints as upper-case hex without colons (the hub's thumbprint format). */

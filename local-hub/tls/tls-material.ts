@@ -6,6 +6,7 @@
  * certificate is re-issued by the same CA when the configured names change or it nears expiry, so
  * trust survives both. In-memory hubs get a fresh CA that is never written anywhere.
  */
+import { X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LOCAL_HUB_CA_FILE } from '../../lib/local-hub-defaults';
@@ -16,6 +17,7 @@ import {
   issueServerCertificate,
   type PemKeyPair,
 } from './certificates';
+import { decodeNameConstraints, isPermitted } from './name-constraints';
 import { type SubjectAltName, sameNames, serverNames } from './subject-alt-names';
 
 export const CA_KEY_FILE = 'ca-key.pem';
@@ -24,6 +26,8 @@ export const SERVER_KEY_FILE = 'server-key.pem';
 
 /** Re-issue the server certificate when it has less than this left. */
 const RENEW_BEFORE_MS = 30 * 24 * 60 * 60 * 1000;
+/** Regenerate the CA when it has less than this left, so clients can move to the new ca.pem in time. */
+const CA_RENEW_BEFORE_MS = 60 * 24 * 60 * 60 * 1000;
 
 export interface TlsMaterial {
   ca: PemKeyPair;
@@ -31,7 +35,9 @@ export interface TlsMaterial {
   /** `<dataDir>/ca.pem`, or null for an in-memory hub. */
   caCertificatePath: string | null;
   /** What happened at load: useful in the startup log line and in tests. */
-  origin: { ca: 'created' | 'reused'; server: 'created' | 'reused' | 'reissued' };
+  origin: { ca: 'created' | 'reused' | 'regenerated'; server: 'created' | 'reused' | 'reissued' };
+  /** Why an existing CA was replaced (clients must trust the new ca.pem), when it was. */
+  caRegeneratedBecause?: string;
   names: SubjectAltName[];
 }
 
@@ -45,7 +51,7 @@ export interface TlsMaterialOptions {
 export async function loadOrCreateTlsMaterial(options: TlsMaterialOptions): Promise<TlsMaterial> {
   const names = serverNames(options.hostNames);
   if (options.dataDir === null) {
-    const ca = await createCertificateAuthority();
+    const ca = await createCertificateAuthority(undefined, names);
     const server = await issueServerCertificate(ca, names);
     return { ca, server, caCertificatePath: null, origin: { ca: 'created', server: 'created' }, names };
   }
@@ -59,11 +65,15 @@ export async function loadOrCreateTlsMaterial(options: TlsMaterialOptions): Prom
   };
 
   let ca = readPair(files.caCert, files.caKey);
-  const caOrigin = ca ? 'reused' : 'created';
-  if (!ca) {
-    ca = await createCertificateAuthority();
+  // Item 13: a CA that cannot vouch for the served names, has (almost) expired, or was made by an
+  // older hub without name constraints is replaced; the start log tells clients to trust the new one.
+  const caRegeneratedBecause = ca ? caProblem(ca, names) : undefined;
+  const caOrigin = !ca ? 'created' : caRegeneratedBecause ? 'regenerated' : 'reused';
+  if (!ca || caRegeneratedBecause) {
+    ca = await createCertificateAuthority(undefined, names);
     writePair(files.caCert, files.caKey, ca);
   }
+  const why = caRegeneratedBecause ? { caRegeneratedBecause } : {};
 
   const existing = caOrigin === 'reused' ? readPair(files.serverCert, files.serverKey) : undefined;
   if (existing && serverCertificateStillFits(existing, ca, names)) {
@@ -73,6 +83,7 @@ export async function loadOrCreateTlsMaterial(options: TlsMaterialOptions): Prom
       caCertificatePath: files.caCert,
       origin: { ca: caOrigin, server: 'reused' },
       names,
+      ...why,
     };
   }
   const server = await issueServerCertificate(ca, names);
@@ -83,7 +94,25 @@ export async function loadOrCreateTlsMaterial(options: TlsMaterialOptions): Prom
     caCertificatePath: files.caCert,
     origin: { ca: caOrigin, server: existing ? 'reissued' : 'created' },
     names,
+    ...why,
   };
+}
+
+/** Why `ca` cannot serve `names` any more, or undefined when it still can. */
+function caProblem(ca: PemKeyPair, names: readonly SubjectAltName[]): string | undefined {
+  let described: ReturnType<typeof describeCertificate>;
+  try {
+    described = describeCertificate(ca.certificatePem);
+  } catch {
+    return 'ca.pem could not be read as a certificate';
+  }
+  if (described.notAfter.getTime() - Date.now() < CA_RENEW_BEFORE_MS) {
+    return `it expires on ${described.notAfter.toISOString().slice(0, 10)}`;
+  }
+  if (!described.nameConstraints) return 'it has no name constraints (made by an older hub)';
+  const permitted = decodeNameConstraints(described.nameConstraints);
+  const outside = names.filter((name) => !isPermitted(name, permitted)).map((name) => name.value);
+  return outside.length > 0 ? `its name constraints do not permit ${outside.join(', ')}` : undefined;
 }
 
 function serverCertificateStillFits(
@@ -96,6 +125,10 @@ function serverCertificateStillFits(
     const caSubject = describeCertificate(ca.certificatePem);
     return (
       current.issuer === caSubject.subject &&
+      // Same subject is not enough: a regenerated CA keeps its name but has a new key.
+      new NodeX509Certificate(server.certificatePem).verify(
+        new NodeX509Certificate(ca.certificatePem).publicKey,
+      ) &&
       current.notAfter.getTime() - Date.now() > RENEW_BEFORE_MS &&
       sameNames(current.names, names)
     );
