@@ -18,6 +18,7 @@ import {
   type PemKeyPair,
 } from '../../local-hub/tls/certificates';
 import { connectRawMqtt, deviceSasToken, startTestHub } from '../support/local-hub-fixture';
+import { within } from '../support/runtime-wait';
 
 const DEVICE = 'auth-device';
 const MODULE = 'auth-module';
@@ -58,13 +59,13 @@ function keyOf(deviceId: string, moduleId?: string): string {
 
 /** Opens a ModuleClient/Client and closes it again; resolves with the open error, or null. */
 async function tryOpen(client: ModuleClient | DeviceClient): Promise<Error | null> {
-  await client.setOptions({ ca: hub.caCertificatePem } as any);
+  await within('setOptions({ ca })', client.setOptions({ ca: hub.caCertificatePem } as any));
   try {
-    await client.open();
+    await within('the client to open or be refused', client.open());
   } catch (error) {
     return error as Error;
   }
-  await client.close();
+  await within('the client to close', client.close());
   return null;
 }
 
@@ -95,8 +96,11 @@ async function rawConnect(clientId: string, password: string): Promise<mqtt.Mqtt
 }
 
 function subscribe(client: mqtt.MqttClient, topics: string[]): Promise<mqtt.ISubscriptionGrant[]> {
-  return new Promise((resolve, reject) =>
-    client.subscribe(topics, { qos: 0 }, (error, granted) => (error ? reject(error) : resolve(granted))),
+  return within(
+    `a SUBACK for ${topics.join(', ')}`,
+    new Promise((resolve, reject) =>
+      client.subscribe(topics, { qos: 0 }, (error, granted) => (error ? reject(error) : resolve(granted))),
+    ),
   );
 }
 
@@ -187,13 +191,13 @@ describe('X.509 modules (selfSigned thumbprints)', () => {
 
   test('the registered certificate connects and can read its twin', async () => {
     const client = x509Module(registeredCertificate);
-    await client.setOptions({ ca: hub.caCertificatePem } as any);
-    await client.open();
+    await within('setOptions({ ca })', client.setOptions({ ca: hub.caCertificatePem } as any));
+    await within('the X.509 module to open', client.open());
     try {
-      const twin = await client.getTwin();
+      const twin = await within('the X.509 module twin', client.getTwin());
       assert.equal(typeof twin.properties.desired.$version, 'number');
     } finally {
-      await client.close();
+      await within('the X.509 module to close', client.close());
     }
   });
 });
@@ -221,13 +225,17 @@ describe('no snooping on other identities', () => {
       );
 
       // The victim's twin traffic: a GET, a reported patch and a desired notification.
-      await victim.open();
-      const twin = await victim.getTwin();
-      await new Promise<void>((resolve, reject) =>
-        (twin as any).enableTwinDesiredPropertiesUpdates((e?: Error) => (e ? reject(e) : resolve())),
+      await within('the victim module to open', victim.open());
+      const twin = await within('the victim module twin', victim.getTwin());
+      await within(
+        "the victim's desired-properties subscription",
+        new Promise<void>((resolve, reject) =>
+          (twin as any).enableTwinDesiredPropertiesUpdates((e?: Error) => (e ? reject(e) : resolve())),
+        ),
       );
-      const delivered = new Promise((resolve) =>
-        twin.on('properties.desired', (p: any) => p.secret && resolve(p)),
+      const delivered = within(
+        'the desired notification carrying "secret" at the victim',
+        new Promise((resolve) => twin.on('properties.desired', (p: any) => p.secret && resolve(p))),
       );
       const etag = (await service.registry.getModuleTwin(DEVICE, MODULE)).responseBody.etag;
       await service.registry.updateModuleTwin(
@@ -240,21 +248,24 @@ describe('no snooping on other identities', () => {
 
       // The snooper's own GET is answered after all of that; nothing else may have reached it.
       const rid = randomUUID();
-      const ownReply = new Promise<string>((resolve) =>
-        snooper.on('message', (topic) => topic.includes(rid) && resolve(topic)),
+      const ownReply = within(
+        "the answer to the snooper's own twin GET",
+        new Promise<string>((resolve) =>
+          snooper.on('message', (topic) => topic.includes(rid) && resolve(topic)),
+        ),
       );
       snooper.publish(`$iothub/twin/GET/?$rid=${rid}`, ' ');
       assert.match(await ownReply, /^\$iothub\/twin\/res\/200\//);
       assert.deepEqual(received, [await ownReply], 'the snooper received only its own reply');
     } finally {
       snooper.end(true);
-      await victim.close();
+      await within('the victim module to close', victim.close());
     }
   });
 
   test("publishing to another identity's topic closes the connection", async () => {
     const client = (await rawConnect(OTHER, deviceToken(OTHER, keyOf(OTHER)))) as mqtt.MqttClient;
-    const closed = once(client, 'close');
+    const closed = within('the hub to close the spoofing connection', once(client, 'close'));
     client.publish(`devices/${DEVICE}/messages/events/`, 'spoofed', { qos: 1 });
     await closed;
     client.end(true);

@@ -14,6 +14,7 @@ import { deviceTwinProvider, moduleTwinProvider } from '../../dynamic-providers/
 import type { TwinInputs, TwinOutputs } from '../../lib/resource-twin-state';
 import type { LocalHub } from '../../local-hub/index';
 import { startTestHub } from '../support/local-hub-fixture';
+import { waitFor, within } from '../support/runtime-wait';
 
 let hub: LocalHub;
 const hubLog: string[] = [];
@@ -182,9 +183,9 @@ async function startAcker(
 ) {
   const client = ModuleClient.fromConnectionString(hub.deviceConnectionString(deviceId, moduleId), Mqtt);
   // setOptions is asynchronous (the SDK first tries `ca` as a file path): await it before open.
-  await client.setOptions({ ca: hub.caCertificatePem });
-  await client.open();
-  const twin: Twin = await client.getTwin();
+  await within('setOptions({ ca })', client.setOptions({ ca: hub.caCertificatePem }));
+  await within('the acking module to open', client.open());
+  const twin: Twin = await within('the acking module twin', client.getTwin());
   const seen: Record<string, unknown>[] = [];
   twin.on('properties.desired', (desired: Record<string, unknown>) => {
     seen.push(desired);
@@ -196,11 +197,11 @@ async function startAcker(
   });
   // The desired subscription is live once a write made after it arrives. The subscription is made
   // in the background by the SDK, so a write can precede it and be missed: write again until seen.
-  const deadline = Date.now() + 20_000;
+  let round = 0;
   try {
-    for (let round = 0; !seen.some((d) => 'warmup' in d); round++) {
-      if (Date.now() > deadline) throw new Error('the module never received a desired patch');
-      if (round % 10 === 0) {
+    await waitFor('the acking module to receive a desired patch (its subscription is live)', async () => {
+      if (seen.some((d) => 'warmup' in d)) return true;
+      if (round++ % 10 === 0) {
         await registry().updateModuleTwin(
           deviceId,
           moduleId,
@@ -208,10 +209,10 @@ async function startAcker(
           '*',
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+      return undefined;
+    });
   } catch (error) {
-    await client.close();
+    await within('the acking module to close', client.close());
     throw error;
   }
   return client;
@@ -248,7 +249,7 @@ describe('ModuleTwin waitForAck', () => {
       });
       outs = (await moduleTwinProvider.read!('ack-dev/m1', outs)).props!;
     } finally {
-      await acker.close();
+      await within('the acking module to close', acker.close());
     }
 
     const warn = t.mock.method(console, 'warn', () => {});

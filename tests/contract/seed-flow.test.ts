@@ -11,6 +11,7 @@ import { Mqtt } from 'azure-iot-device-mqtt';
 import { createHubClient, type HubClient } from '../../dynamic-providers/iothub-client';
 import type { LocalHub } from '../../local-hub/index';
 import { startTestHub } from '../support/local-hub-fixture';
+import { within } from '../support/runtime-wait';
 
 const DEVICE = 'seed-device';
 const MODULE = 'seed-module';
@@ -60,7 +61,11 @@ function recordDesired(twin: Twin) {
       const match = (patch: any) => patch.$version === version;
       const earlier = seen.find(match);
       if (earlier) return Promise.resolve(earlier);
-      return new Promise((resolve) => waiters.push({ match, resolve }));
+      const seenVersions = () => seen.map((patch) => patch.$version).join(', ') || 'none';
+      return within(
+        () => `a desired notification with $version ${version} (received $version: ${seenVersions()})`,
+        new Promise((resolve) => waiters.push({ match, resolve })),
+      );
     },
     stop: () => twin.removeListener('properties.desired', listener),
   };
@@ -115,21 +120,24 @@ describe('seed flow: module twin between the Registry and a connected ModuleClie
 
   before(async () => {
     client = ModuleClient.fromConnectionString(hub.deviceConnectionString(DEVICE, MODULE), Mqtt);
-    await client.setOptions({ ca: hub.caCertificatePem } as any);
-    await client.open();
-    twin = await client.getTwin();
+    await within('setOptions({ ca })', client.setOptions({ ca: hub.caCertificatePem } as any));
+    await within('the module client to open', client.open());
+    twin = await within('the module twin', client.getTwin());
     // Adding a listener subscribes in the background with no completion signal. Enabling first and
     // waiting for its SUBACK guarantees the module is subscribed BEFORE the service updates the twin;
     // the listener added afterwards finds the subscription in place (two concurrent subscribes would
     // trip an SDK bug: "finalCallback is not a function").
-    await new Promise<void>((resolve, reject) =>
-      (twin as any).enableTwinDesiredPropertiesUpdates((error?: Error) =>
-        error ? reject(error) : resolve(),
+    await within(
+      'the desired-properties subscription (SUBACK)',
+      new Promise<void>((resolve, reject) =>
+        (twin as any).enableTwinDesiredPropertiesUpdates((error?: Error) =>
+          error ? reject(error) : resolve(),
+        ),
       ),
     );
     twin.on('properties.desired', () => {});
   });
-  after(() => client.close());
+  after(() => within('the module client to close', client.close()));
 
   test('a module connected before the update receives telemetryInterval 122 with the right $version', async () => {
     const before = body<any>(await service.registry.getModuleTwin(DEVICE, MODULE));
@@ -187,18 +195,24 @@ describe('seed flow: module twin between the Registry and a connected ModuleClie
 
   test('reported properties sent by the module are visible to the service', async () => {
     // `update` is callback-only in azure-iot-device 1.18 (without a callback it throws after the reply).
-    await new Promise<void>((resolve, reject) =>
-      twin.properties.reported.update({ firmware: '1.2.3', telemetryInterval: 122 }, (error?: Error) =>
-        error ? reject(error) : resolve(),
+    await within(
+      'the answer to the reported PATCH',
+      new Promise<void>((resolve, reject) =>
+        twin.properties.reported.update({ firmware: '1.2.3', telemetryInterval: 122 }, (error?: Error) =>
+          error ? reject(error) : resolve(),
+        ),
       ),
     );
     const serviceTwin = body<any>(await service.registry.getModuleTwin(DEVICE, MODULE));
     assert.equal(serviceTwin.properties.reported.firmware, '1.2.3');
     assert.equal(serviceTwin.properties.reported.telemetryInterval, 122);
     // A second GET from the device sees its own report and the current desired version.
-    const again = await client.getTwin();
-    await new Promise<void>((resolve, reject) =>
-      again.get((error?: Error) => (error ? reject(error) : resolve())),
+    const again = await within('a second module twin', client.getTwin());
+    await within(
+      'the answer to the second twin GET',
+      new Promise<void>((resolve, reject) =>
+        again.get((error?: Error) => (error ? reject(error) : resolve())),
+      ),
     );
     assert.equal(again.properties.reported['firmware'], '1.2.3');
     assert.equal(again.properties.desired.$version, serviceTwin.properties.desired.$version);

@@ -11,7 +11,7 @@ import type * as mqtt from 'mqtt';
 import { createHubClient, type HubClient } from '../../dynamic-providers/iothub-client';
 import type { LocalHub } from '../../local-hub/index';
 import { connectRawMqtt, deviceSasToken, startTestHub } from '../support/local-hub-fixture';
-import { waitFor } from '../support/runtime-wait';
+import { waitFor, within } from '../support/runtime-wait';
 
 const DEVICE = 'empty-patch-device';
 const MODULE = 'empty-patch-module';
@@ -65,8 +65,11 @@ before(async () => {
       body: JSON.parse(`${payload}`),
     });
   });
-  await new Promise<void>((resolve, reject) =>
-    module.subscribe(`${DESIRED_TOPIC}#`, { qos: 0 }, (error) => (error ? reject(error) : resolve())),
+  await within(
+    'the SUBACK for the desired notifications',
+    new Promise<void>((resolve, reject) =>
+      module.subscribe(`${DESIRED_TOPIC}#`, { qos: 0 }, (error) => (error ? reject(error) : resolve())),
+    ),
   );
 });
 

@@ -12,7 +12,7 @@ import { createHubClient, type HubClient } from '../../dynamic-providers/iothub-
 import { evaluateAcks } from '../../lib/pnp-ack';
 import type { LocalHub } from '../../local-hub/index';
 import { startTestHub } from '../support/local-hub-fixture';
-import { waitFor } from '../support/runtime-wait';
+import { waitFor, within } from '../support/runtime-wait';
 
 const DEVICE = 'runtime-device';
 
@@ -92,7 +92,7 @@ describe('device runtime e2e', () => {
   test('applies a desired update, acks its $version, and telemetry at the hub follows the new interval', async (t) => {
     await addModule('apply');
     const { runtime, lines, applied } = await startRuntime('apply');
-    t.after(() => runtime.stop());
+    t.after(() => within('the runtime to stop', runtime.stop()));
     const slow = await writeDesired('apply', { telemetryInterval: 1 });
     assert.deepEqual(await ackAt('apply', 'telemetryInterval', slow), { value: 1, ac: 200, av: slow });
     await waitFor('3 messages sent at 1 s', () =>
@@ -128,7 +128,7 @@ describe('device runtime e2e', () => {
   test('an invalid value is acknowledged 400 with a description; an unknown property 404', async (t) => {
     await addModule('invalid');
     const { runtime } = await startRuntime('invalid');
-    t.after(() => runtime.stop());
+    t.after(() => within('the runtime to stop', runtime.stop()));
     const good = await writeDesired('invalid', { telemetryInterval: 2 });
     await ackAt('invalid', 'telemetryInterval', good);
 
@@ -168,7 +168,7 @@ describe('device runtime e2e', () => {
         },
       },
     });
-    t.after(() => runtime.stop());
+    t.after(() => within('the runtime to stop', runtime.stop()));
     const version = await writeDesired('async-failure', { firmware: '2.0' });
     assert.deepEqual(await ackAt('async-failure', 'firmware', version), {
       value: '2.0',
@@ -184,7 +184,7 @@ describe('device runtime e2e', () => {
     const first = await startRuntime('offline');
     const initial = await writeDesired('offline', { telemetryInterval: 5 });
     await ackAt('offline', 'telemetryInterval', initial);
-    await first.runtime.stop();
+    await within('the first runtime to stop', first.runtime.stop());
 
     await writeDesired('offline', { telemetryInterval: 6 });
     await writeDesired('offline', { telemetryInterval: 7 });
@@ -203,7 +203,7 @@ describe('device runtime e2e', () => {
       assert.equal(reconciled[0]!.source, 'full');
       assert.equal(second.runtime.current.version, final);
     } finally {
-      await second.runtime.stop();
+      await within('the second runtime to stop', second.runtime.stop());
     }
   });
 
@@ -212,7 +212,7 @@ describe('device runtime e2e', () => {
     const { runtime } = await startRuntime('renewal', {
       config: { telemetryIntervalSeconds: 60, sasTokenLifetimeSeconds: 3, sasTokenRenewalMarginSeconds: 2 },
     });
-    t.after(() => runtime.stop());
+    t.after(() => within('the runtime to stop', runtime.stop()));
     const resumed: ReconciledEvent[] = [];
     let sawResume = false;
     runtime.on('connected', (event) => {

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { createHubClient } from '../../dynamic-providers/iothub-client';
 import { parseDeviceConnectionString } from '../../lib/connection-string';
 import { startTestHub } from '../support/local-hub-fixture';
-import { waitFor } from '../support/runtime-wait';
+import { waitFor, within } from '../support/runtime-wait';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -59,7 +59,7 @@ test('the CLI applies a patch, logs it in one line, redacts its key and exits 0 
   await waitFor('the patch log line', () => output.includes(line) || undefined);
 
   child.kill('SIGTERM');
-  const [code, signal] = await exited;
+  const [code, signal] = await within(() => `the CLI to exit after SIGTERM; its output:\n${output}`, exited);
   assert.deepEqual({ code, signal }, { code: 0, signal: null }, output);
   assert.match(output, /SIGTERM received; stopping[\s\S]*Device runtime stopped/);
   assert.ok(!output.includes(key), 'the module key appeared in the output');

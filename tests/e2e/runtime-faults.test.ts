@@ -15,7 +15,7 @@ import { createHubClient, type HubClient } from '../../dynamic-providers/iothub-
 import { buildDeviceConnectionString } from '../../lib/connection-string';
 import { wellKnownServiceConnectionString } from '../../lib/local-hub-defaults';
 import { type HubProcess, spawnHubProcess } from '../support/local-hub-fixture';
-import { waitFor } from '../support/runtime-wait';
+import { waitFor, within } from '../support/runtime-wait';
 
 const DEVICE = 'fault-device';
 const MODULE = 'fault-module';
@@ -72,7 +72,7 @@ test('50 updates across two hub kill -9 restarts end at the last version, in ord
       reconnectMaxDelaySeconds: 1,
     },
   });
-  t.after(() => runtime.stop());
+  t.after(() => within('the runtime to stop', runtime.stop()));
   const applied: AppliedEvent[] = [];
   const connections: ConnectedEvent[] = [];
   runtime.on('applied', (event) => applied.push(event));

@@ -14,6 +14,7 @@ import {
 import type { TwinOutputs } from '../../lib/resource-twin-state';
 import type { LocalHub } from '../../local-hub/index';
 import { startTestHub } from '../support/local-hub-fixture';
+import { waitFor, within } from '../support/runtime-wait';
 
 const DEVICE = 'converge-device';
 const MODULE = 'converge-module';
@@ -49,11 +50,7 @@ function intervalsSeen(): number[] {
 }
 
 async function until(what: string, condition: () => boolean): Promise<void> {
-  for (let attempt = 0; attempt < 300; attempt++) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.fail(`timed out waiting for ${what}`);
+  await waitFor(what, () => (condition() ? true : undefined));
 }
 
 describe('ModuleTwin resource + device runtime', () => {
@@ -68,7 +65,7 @@ describe('ModuleTwin resource + device runtime', () => {
       env: {},
       config: { telemetryIntervalSeconds: 5, reconnectMinDelaySeconds: 0.1 },
     });
-    t.after(() => runtime.stop());
+    t.after(() => within('the runtime to stop', runtime.stop()));
 
     // Create with the wait: returns only after the runtime acknowledged this exact version.
     const created = await moduleTwinProvider.create!(

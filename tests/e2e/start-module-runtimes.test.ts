@@ -4,7 +4,6 @@
  * would), the module runtimes start, receive the tutorial's `telemetryInterval: 122` and acknowledge it.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import { createHubClient } from '../../dynamic-providers/iothub-client';
 import {
@@ -15,6 +14,7 @@ import {
 import type { LocalHub } from '../../local-hub/index';
 import { parseModuleConnectionStrings, runModuleRuntimes } from '../../scripts/run-module-runtimes';
 import { startTestHub } from '../support/local-hub-fixture';
+import { waitFor, within } from '../support/runtime-wait';
 
 let hub: LocalHub;
 before(async () => {
@@ -49,22 +49,23 @@ test('npm start runs every declared module, which applies and acknowledges its d
   );
   try {
     const runtime = set.runtimes.get('myFirstDevice/myFirstModule')!;
-    if (runtime.current.applied['telemetryInterval'] !== 122) await once(runtime, 'reconciled');
+    await waitFor('telemetryInterval 122 applied', () =>
+      runtime.current.applied['telemetryInterval'] === 122 ? true : undefined,
+    );
     assert.equal(runtime.current.applied['telemetryInterval'], 122);
     const registry = createHubClient(hub.serviceConnectionString(), {
       caCertificate: hub.caCertificatePem,
     }).registry;
-    let ack: any;
-    for (let attempt = 0; attempt < 50 && ack?.ac !== 200; attempt++) {
+    const ack = await waitFor('the 200 ack of telemetryInterval', async () => {
       const twin = (await registry.getModuleTwin('myFirstDevice', 'myFirstModule')).responseBody as any;
-      ack = twin.properties.reported.telemetryInterval;
-      if (ack?.ac !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+      const reported = twin.properties.reported.telemetryInterval;
+      return reported?.ac === 200 ? reported : undefined;
+    });
     assert.deepEqual({ value: ack.value, ac: ack.ac }, { value: 122, ac: 200 });
     assert.ok(lines.every((line) => line.startsWith('[myFirstDevice/myFirstModule]')));
     assert.ok(!lines.join('\n').includes('SharedAccessKey='), 'no key in the log');
   } finally {
-    await set.stop();
+    await within('the module runtimes to stop', set.stop());
   }
 });
 

@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import * as path from 'node:path';
 import { DYNAMIC_PROVIDER_SCRIPT } from './host-grpc';
+import { within } from './runtime-wait';
 
 export interface HostProcessOptions {
   /** Project directory. Default: the repository root. */
@@ -31,6 +32,8 @@ export interface HostProcess {
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const DEFAULT_PROJECT = 'iothub-as-code';
 const UNUSED_ENGINE_ADDRESS = '127.0.0.1:1';
+/** The host loads @pulumi/pulumi and tsx before printing its port: seconds on a loaded machine. */
+const HOST_START_MS = 60_000;
 
 export async function spawnHostProcess(options: HostProcessOptions = {}): Promise<HostProcess> {
   const cwd = options.cwd ?? PROJECT_ROOT;
@@ -50,7 +53,12 @@ export async function spawnHostProcess(options: HostProcessOptions = {}): Promis
   const output = collectOutput(child);
   const stop = stopper(child);
   try {
-    return { port: await output.port, stdout: output.stdout, stderr: output.stderr, stop };
+    const port = await within(
+      () => `the provider host to print its port; its stderr so far:\n${output.stderr()}`,
+      output.port,
+      HOST_START_MS,
+    );
+    return { port, stdout: output.stdout, stderr: output.stderr, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -63,7 +71,10 @@ function stopper(child: ChildProcess): () => Promise<void> {
   return () => {
     stopping ??= (async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill();
-      await exited;
+      await within('the provider host to exit after SIGTERM', exited).catch((error: unknown) => {
+        child.kill('SIGKILL');
+        throw error;
+      });
     })();
     return stopping;
   };

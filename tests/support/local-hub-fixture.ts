@@ -11,10 +11,13 @@ import * as mqtt from 'mqtt';
 import { createSasToken, encodeUriComponentStrict } from '../../lib/sas-token';
 import type { LogLevel } from '../../local-hub/hub-logger';
 import { type LocalHub, type LocalHubOptions, startLocalHub } from '../../local-hub/index';
+import { within } from './runtime-wait';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(PROJECT_ROOT, 'local-hub', 'cli.ts');
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+/** A child starting through tsx on a loaded machine takes seconds; a minute bounds a child that never starts. */
+const PROCESS_START_MS = 60_000;
 
 function testLogLevel(): LogLevel {
   const wanted = process.env['HUB_LOG'] as LogLevel | undefined;
@@ -73,7 +76,14 @@ export async function spawnHubProcess(options: SpawnHubOptions): Promise<HubProc
     code: code as number | null,
     signal: signal as NodeJS.Signals | null,
   }));
-  const hostName = await waitForBanner(child, () => output, exited);
+  const hostName = await within(
+    () => `the hub process to print "listening on <host>"; its output so far:\n${output}`,
+    waitForBanner(child, () => output, exited),
+    PROCESS_START_MS,
+  ).catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
   const port = Number(hostName.slice(hostName.lastIndexOf(':') + 1));
   return {
     hostName,
@@ -83,7 +93,7 @@ export async function spawnHubProcess(options: SpawnHubOptions): Promise<HubProc
     kill: (signal) => {
       child.kill(signal);
     },
-    waitExit: () => exited,
+    waitExit: () => within('the hub process to exit', exited),
   };
 }
 
@@ -156,11 +166,19 @@ export function connectRawMqtt(
     reconnectPeriod: 0,
     clean: true,
   });
-  return new Promise((resolve) => {
+  const answered = new Promise<
+    { client: mqtt.MqttClient; returnCode: 0 } | { client: null; returnCode: number }
+  >((resolve) => {
     client.once('connect', () => resolve({ client, returnCode: 0 }));
     client.once('error', (error: Error & { code?: number }) => {
       client.end(true);
       resolve({ client: null, returnCode: typeof error.code === 'number' ? error.code : -1 });
     });
+    // Closed without a CONNACK (the hub dropped the socket): -1, as for an error without a code.
+    client.once('close', () => resolve({ client: null, returnCode: -1 }));
+  });
+  return within(`a CONNACK for client id ${JSON.stringify(o.clientId)}`, answered).catch((error: unknown) => {
+    client.end(true);
+    throw error;
   });
 }

@@ -12,6 +12,7 @@ import { createHubLogger } from '../../local-hub/hub-logger';
 import { createRestHandler } from '../../local-hub/rest/rest-handler';
 import { type HubState, openHubState } from '../../local-hub/store';
 import type { RequestThrottle } from '../../local-hub/throttle/request-throttle';
+import { within } from './runtime-wait';
 
 export interface RestReply {
   status: number;
@@ -65,7 +66,7 @@ export class RestTestServer {
 
   async stop(): Promise<void> {
     this.agent.destroy();
-    await new Promise((resolve) => this.server.close(resolve));
+    await within('the REST test server to close', new Promise((resolve) => this.server.close(resolve)));
     this.state.close();
   }
 
@@ -89,7 +90,10 @@ export class RestTestServer {
     const authorization = o.authorization === undefined ? this.token() : o.authorization;
     if (authorization !== null) headers['authorization'] = authorization;
     const [host, port] = this.host.split(':');
-    return send({ host, port: Number(port), method, path: target, headers, agent: this.agent }, text);
+    return within(
+      `the hub's answer to ${method} ${path}`,
+      send({ host, port: Number(port), method, path: target, headers, agent: this.agent }, text),
+    );
   }
 }
 
