@@ -2,7 +2,9 @@
  * Attack matrix (issue #5): forged signatures, expired tokens, tokens for another device or module,
  * policies without the needed right for each operation, device keys on the service API, snooping
  * subscriptions, publishing on other identities' and the hub's topics, X.509 thumbprint mismatch,
- * disabled identities, malformed tokens, user names and client ids — over REST and MQTT.
+ * disabled identities, malformed tokens, user names and client ids — over REST and MQTT; and (issue
+ * #10) wills, retained copies, persistent sessions, token expiry, id enumeration, hostile client ids,
+ * log floods and unbounded queries.
  * Every case must be refused, leave every identity and twin as it was, and leak nothing: no key,
  * token or victim data in any answer, and no key or token in any hub log line (debug included).
  */
@@ -14,10 +16,11 @@ import {
   setUpAttackStage,
   snapshotRegistry,
 } from '../support/reliability-attacks';
+import { hardeningAttackCases } from '../support/reliability-hardening-attacks';
 import { mqttAttackCases } from '../support/reliability-mqtt-attacks';
 import { restAttackCases } from '../support/reliability-rest-attacks';
 
-const CASES: AttackCase[] = [...restAttackCases(), ...mqttAttackCases()];
+const CASES: AttackCase[] = [...restAttackCases(), ...mqttAttackCases(), ...hardeningAttackCases()];
 
 let stage: AttackStage;
 

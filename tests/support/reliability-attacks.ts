@@ -13,6 +13,7 @@ import {
 } from '../../local-hub/tls/certificates';
 import { startTestHub } from './local-hub-fixture';
 import type { RawConnectResult } from './raw-mqtt';
+import { installBrokerProbe } from './reliability-broker-probe';
 import { createRestCaller, type RestCaller, type RestReply } from './reliability-rest';
 
 /** The victim's desired value: must never reach anyone but the victim. */
@@ -38,6 +39,8 @@ export interface AttackStage {
   /** Everything secret an attack used or could expose: keys, tokens, passwords. */
   secrets: Set<string>;
   logLines: string[];
+  /** The hub's aedes broker, for what no client can observe (retained messages). */
+  broker: Awaited<ReturnType<typeof installBrokerProbe>>['brokers'][number];
 }
 
 export interface AttackCase {
@@ -48,7 +51,11 @@ export interface AttackCase {
 
 export async function setUpAttackStage(): Promise<AttackStage> {
   const logLines: string[] = [];
-  const hub = await startTestHub({ logLevel: 'debug', logWrite: (line) => logLines.push(line) });
+  const probe = await installBrokerProbe();
+  const hub = await startTestHub({ logLevel: 'debug', logWrite: (line) => logLines.push(line) }).finally(() =>
+    probe.uninstall(),
+  );
+  const broker = probe.brokers[0]!;
   const { state } = hub;
   const x509Certificate = await createSelfSignedClientCertificate(IDS.x509.deviceId);
   state.createDevice('victim', {});
@@ -78,7 +85,7 @@ export async function setUpAttackStage(): Promise<AttackStage> {
     ...Object.values(keys).filter((k) => k !== ''),
     x509Certificate.privateKeyPem,
   ]);
-  return { hub, rest: createRestCaller(hub), keys, x509Certificate, secrets, logLines };
+  return { hub, rest: createRestCaller(hub), keys, x509Certificate, secrets, logLines, broker };
 }
 
 /**
@@ -141,7 +148,7 @@ export function assertNothingSecret(stage: AttackStage, text: string): void {
 }
 
 /** A refused CONNECT: CONNACK with this return code (MQTT 3.1.1 §3.2.2.3), never a session. */
-export function expectConnectRefused(result: RawConnectResult, returnCode: 4 | 5): void {
+export function expectConnectRefused(result: RawConnectResult, returnCode: 2 | 4 | 5): void {
   if (result.kind === 'connected') {
     result.client.end(true);
     assert.fail(`the connection was accepted; expected CONNACK ${returnCode}`);
