@@ -27,7 +27,10 @@ async function query(text: string) {
     path: withApiVersion('/devices/query'),
     body: { query: text },
   });
-  return { status: reply.status, message: reply.status === 200 ? '' : (JSON.parse(reply.text).Message as string) };
+  return {
+    status: reply.status,
+    message: reply.status === 200 ? '' : (JSON.parse(reply.text).Message as string),
+  };
 }
 
 describe('query size and depth (item 8)', () => {
@@ -49,7 +52,9 @@ describe('query size and depth (item 8)', () => {
   });
 
   test('ordinary queries still work', async () => {
-    const { status } = await query("SELECT * FROM devices WHERE deviceId = 'q1' AND (status = 'enabled' OR NOT a = 1)");
+    const { status } = await query(
+      "SELECT * FROM devices WHERE deviceId = 'q1' AND (status = 'enabled' OR NOT a = 1)",
+    );
     assert.equal(status, 200);
   });
 });
