@@ -38,7 +38,7 @@ describe('real CLI: a stack from up to destroy', { timeout: 600_000 }, () => {
   };
   const registry = () =>
     createHubClient(programConnectionString(hub.hostName), {
-      caCertificate: fs.readFileSync(hub.caCertificatePath, 'utf8'),
+      caCertificate: hub.caCertificatePem,
     }).registry;
   const desiredOf = async (deviceId: string, moduleId: string) =>
     (await registry().getModuleTwin(deviceId, moduleId)).responseBody.properties.desired;
@@ -164,7 +164,7 @@ describe('real CLI: a stack from up to destroy', { timeout: 600_000 }, () => {
 
     // The connection string the stack gives works: a module connects over MQTT and reads its twin.
     const client = ModuleClient.fromConnectionString(connectionStrings['dev1/mod0']!, Mqtt);
-    await client.setOptions({ ca: fs.readFileSync(hub.caCertificatePath, 'utf8') });
+    await client.setOptions({ ca: hub.caCertificatePem });
     try {
       await within('the module to connect with the stack output connection string', client.open());
       const twin = await within('the module twin', client.getTwin());

@@ -30,9 +30,10 @@ export function requireCli(): void {
   }
 }
 
+/** A LocalHub, or a hub process: the program reads the CA from a file, so the hub must keep one. */
 export interface HubAddress {
   hostName: string;
-  caCertificatePath: string;
+  caCertificatePath: string | null;
 }
 
 /** The program's policy (RegistryWrite + ServiceConnect) on a local hub, with its well-known key. */
@@ -63,6 +64,8 @@ let counter = 0;
  */
 export async function createCliStack(name: string, hub: HubAddress, devicesYaml: string): Promise<CliStack> {
   requireCli();
+  if (!hub.caCertificatePath)
+    throw new Error('createCliStack needs a hub with a data directory (its CA file)');
   const workDir = path.join(WORK_ROOT, `${name}-${process.pid}-${counter++}`);
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.mkdirSync(workDir, { recursive: true });
