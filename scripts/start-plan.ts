@@ -8,7 +8,7 @@ import { PASSPHRASE_FILE, STATE_DIR } from './pulumi-local-backend';
 export const LOCAL_STACK = 'local';
 
 export type StartStepName =
-  | 'find-pulumi-cli'
+  | 'install-pulumi-cli'
   | 'prepare-local-backend'
   | 'start-local-hub'
   | 'use-running-local-hub'
@@ -36,8 +36,9 @@ const HUB_ADDRESS = `${DEFAULT_LOCAL_HUB_HOST}:${DEFAULT_LOCAL_HUB_PORT}`;
 /** The CLI comes first: without it nothing else is worth doing (and no hub is started for nothing). */
 export const START_STEPS: readonly StartStep[] = [
   {
-    name: 'find-pulumi-cli',
-    description: 'locate the Pulumi CLI (pinned npm package cache, PATH, or download)',
+    name: 'install-pulumi-cli',
+    description:
+      'the Pulumi CLI in .tools/pulumi (scripts/install-pulumi.sh: reused, downloaded, or built from the Go module proxy)',
   },
   {
     name: 'prepare-local-backend',
@@ -54,7 +55,10 @@ export const START_STEPS: readonly StartStep[] = [
     when: (facts) => facts.hubAnswering,
   },
   { name: 'select-stack', description: `select the "${LOCAL_STACK}" stack, creating it on first run` },
-  { name: 'pulumi-up', description: `pulumi up --yes --stack ${LOCAL_STACK}` },
+  {
+    name: 'pulumi-up',
+    description: `pulumi up --yes --stack ${LOCAL_STACK} (the real engine; index.ts runs as an inline program)`,
+  },
   {
     name: 'run-module-runtimes',
     description: 'run the device runtime for every declared module until Ctrl-C',

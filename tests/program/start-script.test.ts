@@ -1,7 +1,7 @@
 /**
- * `npm start` without the Pulumi CLI: the step plan, how the CLI is looked for, the local backend
- * set-up and the CLI's environment (transpile-only), and the "CLI unavailable" path end to end (the
- * script run as `npm start` runs it, with downloads disabled so nothing leaves the machine).
+ * `npm start`'s parts without running it: the step plan, the local backend set-up, the engine's
+ * environment, and scripts/install-pulumi.sh on a throwaway project (reuse, version check, the failure
+ * message). `npm start` itself runs end to end in the real-CLI tier (tests/cli/npm-start.test.ts).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,20 +9,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cliUnavailableMessage, findPulumiCli, npmCachedCliPath } from '../../scripts/pulumi-cli';
+import { engineEnv } from '../../scripts/pulumi-engine';
 import { ensurePassphraseFile, localBackendEnv } from '../../scripts/pulumi-local-backend';
-import { pulumiCliEnv } from '../../scripts/start';
 import { planStart, START_STEPS } from '../../scripts/start-plan';
 import { PROJECT_DIR } from '../support/program-under-mocks';
 
-const PINNED_VERSION = (require('pulumi/package.json') as { version: string }).version;
-
 describe('npm start: the plan', () => {
-  test('without a running hub: find the CLI first, then backend, start the hub, stack, up', () => {
+  test('without a running hub: install the CLI first, then backend, start the hub, stack, up', () => {
     assert.deepEqual(
       planStart({ hubAnswering: false, runDevices: true }).map((s) => s.name),
       [
-        'find-pulumi-cli',
+        'install-pulumi-cli',
         'prepare-local-backend',
         'start-local-hub',
         'select-stack',
@@ -35,7 +32,7 @@ describe('npm start: the plan', () => {
   test('with a hub already answering on its port, that hub is used and none is started', () => {
     const names = planStart({ hubAnswering: true, runDevices: true }).map((s) => s.name);
     assert.deepEqual(names, [
-      'find-pulumi-cli',
+      'install-pulumi-cli',
       'prepare-local-backend',
       'use-running-local-hub',
       'select-stack',
@@ -53,71 +50,6 @@ describe('npm start: the plan', () => {
     const names = START_STEPS.map((s) => s.name);
     assert.equal(new Set(names).size, names.length);
     for (const step of START_STEPS) assert.ok(step.description.length > 10, step.name);
-  });
-});
-
-describe('npm start: finding the Pulumi CLI', () => {
-  let dir: string;
-  before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'start-cli-'));
-  });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  const executable = (file: string) => {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
-    return file;
-  };
-
-  test('nothing cached, nothing on PATH, downloads disabled: not found, with every reason', async () => {
-    const env = { PATH: path.join(dir, 'empty-bin'), PULUMI_HOME: path.join(dir, 'home-empty') };
-    const cli = await findPulumiCli({ env, allowDownload: false });
-    assert.equal(cli.found, false);
-    if (cli.found) return;
-    assert.equal(cli.reasons.length, 3);
-    assert.match(
-      cli.reasons[0] ?? '',
-      new RegExp(`pulumi v${PINNED_VERSION.replace(/\./g, '\\.')} is not in the npm package's cache`),
-    );
-    assert.match(cli.reasons[1] ?? '', /no `pulumi` executable on PATH/);
-    assert.match(cli.reasons[2] ?? '', /--no-download/);
-  });
-
-  test("the npm package's node_modules/.bin shim does not count as a CLI on PATH", async () => {
-    const shim = path.join(PROJECT_DIR, 'node_modules', '.bin', 'pulumi');
-    assert.ok(fs.existsSync(shim), 'the pulumi npm package should be installed');
-    const env = { PATH: path.dirname(shim), PULUMI_HOME: path.join(dir, 'home-empty') };
-    assert.equal((await findPulumiCli({ env, allowDownload: false })).found, false);
-  });
-
-  test("the pinned version in the npm package's cache is preferred over PATH", async () => {
-    const home = path.join(dir, 'home-cached');
-    const cached = executable(npmCachedCliPath({ PULUMI_HOME: home }, PINNED_VERSION));
-    const onPath = executable(path.join(dir, 'path-bin', 'pulumi'));
-    const cli = await findPulumiCli({
-      env: { PATH: path.dirname(onPath), PULUMI_HOME: home },
-      allowDownload: false,
-    });
-    assert.deepEqual(cli, { found: true, path: cached, source: 'npm-cache' });
-  });
-
-  test('a pulumi on PATH is used when the cache is empty', async () => {
-    const onPath = executable(path.join(dir, 'path-bin2', 'pulumi'));
-    const env = { PATH: path.dirname(onPath), PULUMI_HOME: path.join(dir, 'home-empty') };
-    assert.deepEqual(await findPulumiCli({ env, allowDownload: false }), {
-      found: true,
-      path: onPath,
-      source: 'path',
-    });
-  });
-
-  test('the unavailable message is one paragraph: reasons, how to install, and that npm test needs no CLI', () => {
-    const message = cliUnavailableMessage(['reason one', 'reason two']);
-    assert.ok(!message.includes('\n'));
-    assert.match(message, /reason one; reason two\./);
-    assert.match(message, /get\.pulumi\.com/);
-    assert.match(message, /npx pulumi version/);
-    assert.match(message, /`npm test` exercises/);
   });
 });
 
@@ -149,60 +81,103 @@ describe('npm start: local backend', () => {
     assert.equal(env['PATH'], ['/opt/pulumi/bin', '/usr/bin'].join(path.delimiter));
   });
 
-  test('pulumi runs the program transpile-only (types are checked by npm run typecheck / npm test)', () => {
-    const env = pulumiCliEnv('/p', '/opt/pulumi/bin/pulumi', {
-      PATH: '/usr/bin',
-      PULUMI_CONFIG_PASSPHRASE: 'x',
+  test("the engine environment adds the offline switches and this stack's own state and passphrase", () => {
+    const env = engineEnv({
+      stateDir: '/w/.pulumi',
+      passphraseFile: '/w/.pulumi-passphrase',
+      cliPath: '/t/bin/pulumi',
+      base: { PATH: '/usr/bin', PULUMI_CONFIG_PASSPHRASE: 'x' },
     });
-    assert.equal(env['PULUMI_NODEJS_TRANSPILE_ONLY'], 'true');
-    // Still the local backend's environment, not a replacement of it.
-    assert.equal(env['PULUMI_BACKEND_URL'], 'file:///p/.pulumi');
+    assert.equal(env['PULUMI_BACKEND_URL'], 'file:///w/.pulumi');
+    assert.equal(env['PULUMI_CONFIG_PASSPHRASE_FILE'], '/w/.pulumi-passphrase');
     assert.equal(env['PULUMI_CONFIG_PASSPHRASE'], undefined);
-    assert.equal(env['PATH'], ['/opt/pulumi/bin', '/usr/bin'].join(path.delimiter));
-  });
-
-  test("a user's own PULUMI_NODEJS_TRANSPILE_ONLY is kept; an empty one counts as unset", () => {
-    const cli = '/opt/pulumi/bin/pulumi';
-    assert.equal(
-      pulumiCliEnv('/p', cli, { PULUMI_NODEJS_TRANSPILE_ONLY: 'false' })['PULUMI_NODEJS_TRANSPILE_ONLY'],
-      'false',
-    );
-    assert.equal(
-      pulumiCliEnv('/p', cli, { PULUMI_NODEJS_TRANSPILE_ONLY: '' })['PULUMI_NODEJS_TRANSPILE_ONLY'],
-      'true',
-    );
+    assert.equal(env['PULUMI_SKIP_UPDATE_CHECK'], 'true');
+    assert.equal(env['PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION'], 'true');
+    assert.equal(env['PATH'], ['/t/bin', '/usr/bin'].join(path.delimiter));
   });
 });
 
-describe('npm start: CLI unavailable, end to end', () => {
-  let home: string;
+describe('scripts/install-pulumi.sh', () => {
+  let project: string;
+  const script = path.join(PROJECT_DIR, 'scripts', 'install-pulumi.sh');
+  const fakeCli = (dir: string, version: string) => {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'pulumi'), `#!/bin/sh\necho ${version}\n`, { mode: 0o755 });
+  };
+  /** A throwaway project: the script, and an @pulumi/pulumi package pinned at 9.9.9 with its launcher. */
   before(() => {
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'start-e2e-'));
+    project = fs.mkdtempSync(path.join(os.tmpdir(), 'install-pulumi-'));
+    fs.mkdirSync(path.join(project, 'scripts'));
+    fs.copyFileSync(script, path.join(project, 'scripts', 'install-pulumi.sh'));
+    const sdk = path.join(project, 'node_modules', '@pulumi', 'pulumi');
+    fs.mkdirSync(sdk, { recursive: true });
+    fs.writeFileSync(path.join(sdk, 'package.json'), '{"version":"9.9.9"}');
+    fs.writeFileSync(path.join(sdk, 'pulumi-resource-pulumi-nodejs'), '#!/bin/sh\n', { mode: 0o755 });
   });
-  after(() => fs.rmSync(home, { recursive: true, force: true }));
+  after(() => fs.rmSync(project, { recursive: true, force: true }));
 
-  test('prints one clear paragraph, starts nothing and exits non-zero', async () => {
-    const passphrase = path.join(PROJECT_DIR, '.pulumi-passphrase');
-    const hadPassphrase = fs.existsSync(passphrase);
-    // Only node's own directory on PATH: no pulumi there, and an empty PULUMI_HOME cache.
-    const env = { PATH: path.dirname(process.execPath), PULUMI_HOME: home, HOME: home };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--no-download'], {
-      cwd: PROJECT_DIR,
-      env,
+  const run = (env: NodeJS.ProcessEnv) =>
+    new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn('/bin/bash', [path.join(project, 'scripts', 'install-pulumi.sh'), '--no-download'], {
+        env: { HOME: project, ...env },
+      });
+      let output = '';
+      child.stdout.on('data', (c) => (output += c));
+      child.stderr.on('data', (c) => (output += c));
+      child.on('exit', (code) => resolve({ code, output }));
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    assert.equal(code, 1, stderr);
-    assert.match(stdout, /==> find-pulumi-cli/);
-    assert.doesNotMatch(stdout, /==> (prepare-local-backend|start-local-hub|select-stack|pulumi-up)/);
-    const paragraph = stderr.trim();
-    assert.ok(!paragraph.includes('\n'), `expected one paragraph, got:\n${stderr}`);
-    assert.match(paragraph, /^npm start could not run `pulumi up` because the Pulumi CLI is not available: /);
-    assert.match(paragraph, /--no-download/);
-    assert.match(paragraph, /`npm test` exercises/);
-    assert.equal(fs.existsSync(passphrase), hadPassphrase, 'the passphrase file was touched');
+  // node (for reading the pinned version) but no go and no pulumi.
+  const bareTools = () => {
+    const bin = path.join(project, 'bare-bin');
+    fs.mkdirSync(bin, { recursive: true });
+    for (const tool of [
+      'node',
+      'sed',
+      'sort',
+      'head',
+      'dirname',
+      'mkdir',
+      'install',
+      'cp',
+      'rm',
+      'cat',
+      'mktemp',
+    ]) {
+      const found = ['/usr/local/bin', '/usr/bin', '/bin', path.dirname(process.execPath)]
+        .map((dir) => path.join(dir, tool))
+        .find((file) => fs.existsSync(file));
+      if (found && !fs.existsSync(path.join(bin, tool))) fs.symlinkSync(found, path.join(bin, tool));
+    }
+    return bin;
+  };
+
+  test('without a CLI anywhere and without Go it fails, saying what is missing and how to get it', async () => {
+    const { code, output } = await run({
+      PATH: bareTools(),
+      PULUMI_TOOLS_CACHE: path.join(project, 'cache-empty'),
+    });
+    assert.equal(code, 1, output);
+    assert.match(output, /no Pulumi CLI v9\.9\.9 found and no Go toolchain to build it/);
+  });
+
+  test("a CLI of the pinned version in this machine's cache is reused, with the launcher next to it", async () => {
+    const cache = path.join(project, 'cache');
+    fakeCli(path.join(cache, 'pulumi-v9.9.9'), 'v9.9.9');
+    const { code, output } = await run({ PATH: bareTools(), PULUMI_TOOLS_CACHE: cache });
+    assert.equal(code, 0, output);
+    assert.match(output, /reused this machine's build cache/);
+    const bin = path.join(project, '.tools', 'pulumi', 'bin');
+    assert.ok(fs.existsSync(path.join(bin, 'pulumi')));
+    assert.ok(fs.existsSync(path.join(bin, 'pulumi-resource-pulumi-nodejs')));
+    const again = await run({ PATH: bareTools(), PULUMI_TOOLS_CACHE: cache });
+    assert.match(again.output, /already installed/);
+  });
+
+  test('a CLI of another version is not taken for the pinned one', async () => {
+    fs.rmSync(path.join(project, '.tools'), { recursive: true, force: true });
+    const cache = path.join(project, 'cache-old');
+    fakeCli(path.join(cache, 'pulumi-v9.9.9'), 'v9.9.8');
+    const { code, output } = await run({ PATH: bareTools(), PULUMI_TOOLS_CACHE: cache });
+    assert.equal(code, 1, output);
   });
 });
