@@ -11,6 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as pulumi from '@pulumi/pulumi';
 import { LocalWorkspace, PulumiCommand, type Stack } from '@pulumi/pulumi/automation';
 import { ensurePassphraseFile, localBackendEnv, PASSPHRASE_FILE, STATE_DIR } from './pulumi-local-backend';
 
@@ -56,12 +57,24 @@ export function toolsCliPath(toolsRoot = TOOLS_ROOT): string {
 /**
  * The inline program: index.ts required afresh (its module body is the program), its exports the stack
  * outputs, as `pulumi up`'s own Node.js runner does. Modules it imports stay cached, like any library.
+ *
+ * A `pulumi.RunError` (a config error, a missing CA file) is logged once as the Stack's error, as the
+ * Node.js language host does. Rethrown, the Automation API's language server would hand its message to
+ * the CLI a second time; logged, the run still fails (the server fails any run that logged an error) and
+ * the engine deletes nothing.
  */
 export function programFromFile(file: string): () => Promise<Record<string, unknown>> {
   return async () => {
     const resolved = require.resolve(file);
     delete require.cache[resolved];
-    const exported = require(resolved) as Record<string, unknown>;
+    let exported: Record<string, unknown>;
+    try {
+      exported = require(resolved) as Record<string, unknown>;
+    } catch (error) {
+      if (!pulumi.RunError.isInstance(error)) throw error;
+      pulumi.log.error((error as Error).message);
+      return {};
+    }
     return Object.fromEntries(Object.entries(exported).filter(([key]) => key !== '__esModule'));
   };
 }

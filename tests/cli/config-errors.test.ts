@@ -1,0 +1,106 @@
+/**
+ * Tier 8: a broken stack config through the real CLI. `pulumi preview` (and `up`) fail with every
+ * problem listed exactly once, with its path, and nothing is created on the hub or in the state.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createHubClient } from '../../dynamic-providers/iothub-client';
+import type { LocalHub } from '../../local-hub';
+import {
+  type CliStack,
+  createCliStack,
+  killProcessesIn,
+  programConnectionString,
+  WORK_ROOT,
+} from '../support/cli-stack';
+import { startTestHub } from '../support/local-hub-fixture';
+
+const BROKEN = `    - deviceId: gw
+      modules:
+        - moduleId: m
+          twin:
+            desired:
+              a.b: 1
+        - moduleId: m
+    - deviceId: bad id
+    - deviceId: ok
+      statusReason: ${'x'.repeat(129)}
+`;
+
+const PROBLEMS = [
+  'devices[0].modules[0].twin.desired["a.b"]',
+  'devices[0].modules[1].moduleId',
+  'devices[1].deviceId',
+  'devices[2].statusReason',
+];
+
+describe('real CLI: a broken stack config', { timeout: 300_000 }, () => {
+  let hub: LocalHub;
+  let stack: CliStack;
+  before(async () => {
+    fs.mkdirSync(WORK_ROOT, { recursive: true });
+    hub = await startTestHub({ dataDir: fs.mkdtempSync(path.join(WORK_ROOT, 'hub-')) });
+    stack = await createCliStack('broken', hub, BROKEN);
+  });
+  after(async () => {
+    killProcessesIn(stack.workDir);
+    stack.remove();
+    await hub.close();
+  });
+
+  for (const command of ['preview', 'up'] as const) {
+    test(`${command} fails listing every problem once, and creates nothing`, async () => {
+      let output = '';
+      const run =
+        command === 'preview'
+          ? stack.stack.preview({ onOutput: (t) => (output += t) })
+          : stack.stack.up({ onOutput: (t) => (output += t) });
+      const error = await run.then(
+        () => assert.fail(`${command} succeeded with a broken config:\n${output}`),
+        (e: Error) => e,
+      );
+      const text = `${output}\n${error.message}`;
+      assert.match(
+        text,
+        /Invalid stack config under "iothub-as-code" \(4 problems; see docs\/stack-config\.md\)/,
+      );
+      // Each problem is printed in the diagnostics exactly once (the CLI's error block repeats nothing).
+      const diagnostics = output.slice(output.indexOf('Diagnostics:'));
+      for (const problem of PROBLEMS) {
+        const count = diagnostics.split(`${problem}: `).length - 1;
+        assert.equal(count, 1, `"${problem}" appears ${count} times:\n${diagnostics}`);
+      }
+      const registry = createHubClient(programConnectionString(hub.hostName), {
+        caCertificate: hub.caCertificatePem,
+      }).registry;
+      assert.deepEqual((await registry.list()).responseBody, [], 'the hub has no device');
+      const exported = JSON.parse((await stack.cli(['stack', 'export'])).stdout) as {
+        deployment: { resources?: { type: string }[] };
+      };
+      const custom = (exported.deployment.resources ?? []).filter((r) => r.type !== 'pulumi:pulumi:Stack');
+      assert.deepEqual(custom, [], 'the state has no resource');
+    });
+  }
+
+  test('a deployed stack whose config breaks keeps every identity: up fails and deletes nothing', async () => {
+    stack.setDevicesYaml('    - deviceId: kept\n      modules:\n        - moduleId: m\n');
+    const deployed = await stack.stack.up({ onOutput: () => {} });
+    assert.equal(deployed.summary.resourceChanges?.['create'], 2, 'the device and its module');
+    stack.setDevicesYaml(BROKEN);
+    let output = '';
+    await stack.stack.up({ onOutput: (t) => (output += t) }).then(
+      () => assert.fail(`up succeeded with a broken config:\n${output}`),
+      () => undefined,
+    );
+    assert.doesNotMatch(output, /deleted|deleting/, output);
+    const registry = createHubClient(programConnectionString(hub.hostName), {
+      caCertificate: hub.caCertificatePem,
+    }).registry;
+    assert.deepEqual(
+      (await registry.getModulesOnDevice('kept')).responseBody.map((m) => m.moduleId),
+      ['m'],
+    );
+  });
+});
