@@ -16,7 +16,7 @@
  * Nothing here is captured with a secret: providers call `createHubClient` inside their methods, with
  * the connection string they received as a secret input.
  */
-import type { Registry } from 'azure-iothub';
+import type { Client, Registry } from 'azure-iothub';
 import type { Http } from 'azure-iothub/dist/common-http/http';
 import type { RestApiClient } from 'azure-iothub/dist/common-http/rest_api_client';
 import { processWide } from './process-wide';
@@ -113,9 +113,35 @@ export function createHubClient(connectionString: string, options: HubClientOpti
 
 function buildHubClient(connectionString: string, options: HubClientOptions): HubClient {
   const sdk: typeof import('azure-iothub') = require('azure-iothub');
+  const { config, hostName } = serviceConfig(sdk, connectionString);
+  const rest = newRestClient(config, options);
+  const registry = new sdk.Registry(config as any, rest);
+  return { registry, rest, hostName };
+}
+
+/**
+ * The service SDK's `Client` (direct methods: `invokeDeviceMethod`), for the same connection strings as
+ * `createHubClient`. Its REST calls go through a port-aware REST client of its own, for the reason the
+ * Registry needs one (docs/iothub-facts.md §4); the Client also sets its own keep-alive agent on it.
+ * Its AMQP transport (cloud-to-device messages, feedback) is the SDK's, used only if called.
+ */
+export function createServiceClient(connectionString: string, options: HubClientOptions = {}): Client {
+  const sdk: typeof import('azure-iothub') = require('azure-iothub');
+  const { config } = serviceConfig(sdk, connectionString);
+  return new sdk.Client(new sdk.Amqp(config as any), newRestClient(config, options));
+}
+
+function newRestClient(config: object, options: HubClientOptions): RestApiClient {
   const {
     RestApiClient: RestClient,
   }: typeof import('azure-iothub/dist/common-http/rest_api_client') = require('azure-iothub/dist/common-http/rest_api_client');
+  return new RestClient(config as any, USER_AGENT, createPortAwareHttp(options.caCertificate));
+}
+
+function serviceConfig(
+  sdk: typeof import('azure-iothub'),
+  connectionString: string,
+): { config: { host: string; keyName: string; sharedAccessSignature: object }; hostName: string } {
   const parsed = sdk.ConnectionString.parse(connectionString);
   const missing = ['HostName', 'SharedAccessKeyName', 'SharedAccessKey'].filter(
     (field) => !(parsed as unknown as Record<string, unknown>)[field],
@@ -129,8 +155,10 @@ function buildHubClient(connectionString: string, options: HubClientOptions): Hu
   }
   const hostName = parsed.HostName!;
   const expiry = Math.ceil(Date.now() / 1000) + TOKEN_LIFETIME_SECONDS;
+  // The signature object, not its string: the REST client extends it before every request.
   const config = {
     host: hostName,
+    keyName: parsed.SharedAccessKeyName!,
     sharedAccessSignature: sdk.SharedAccessSignature.create(
       hostName,
       parsed.SharedAccessKeyName!,
@@ -138,7 +166,5 @@ function buildHubClient(connectionString: string, options: HubClientOptions): Hu
       expiry,
     ),
   };
-  const rest = new RestClient(config as any, USER_AGENT, createPortAwareHttp(options.caCertificate));
-  const registry = new sdk.Registry(config as any, rest);
-  return { registry, rest, hostName };
+  return { config, hostName };
 }

@@ -39,6 +39,13 @@ const formatError = make(400, 'IotHubFormatError', 400006);
 const unauthorized = make(401, 'IotHubUnauthorizedAccess', 401002);
 const deviceNotFound = make(404, 'DeviceNotFound', 404001);
 const moduleNotFound = make(404, 'ModuleNotFound', 404010);
+// Direct methods (docs/iothub-facts.md §8): the identity was not connected within connectTimeoutInSeconds,
+// or did not answer within responseTimeoutInSeconds.
+const deviceNotOnline = make(404, 'DeviceNotOnline', 404103);
+const gatewayTimeout = make(504, 'GatewayTimeout', 504101);
+// The name as the SDKs know it; the numeric code is not published (docs/iothub-facts.md §7), and only
+// device-facing replies carry it, which a configuration never reaches.
+const configurationNotFound = make(404, 'ConfigurationNotFound', 404000);
 const deviceAlreadyExists = make(409, 'DeviceAlreadyExists', 409001);
 const moduleAlreadyExists = make(409, 'ModuleAlreadyExistsOnDevice', 409301);
 const preconditionFailed = make(412, 'PreconditionFailed', 412001);
@@ -60,6 +67,10 @@ export const hubErrors = {
   deviceNotFound: (deviceId: string) => deviceNotFound(`Device ${JSON.stringify(deviceId)} not found`),
   moduleNotFound: (deviceId: string, moduleId: string) =>
     moduleNotFound(`Module ${JSON.stringify(moduleId)} on device ${JSON.stringify(deviceId)} not found`),
+  deviceNotOnline,
+  gatewayTimeout,
+  configurationNotFound: (id: string) =>
+    configurationNotFound(`Configuration ${JSON.stringify(id)} not found`),
   deviceAlreadyExists: (deviceId: string) =>
     deviceAlreadyExists(
       `A device with id ${JSON.stringify(deviceId)} already exists (send If-Match to update it)`,

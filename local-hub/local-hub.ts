@@ -18,6 +18,7 @@ import {
 import { exposureWarning } from './exposure-warning';
 import { createHubLogger, type HubLogger, type LogLevel } from './hub-logger';
 import { createLogBudget } from './log-budget';
+import { MethodDispatcher } from './methods/method-dispatcher';
 import { createMqttBroker, type MqttBroker } from './mqtt/mqtt-broker';
 import { createRestHandler } from './rest/rest-handler';
 import { type HubState, openHubState } from './store';
@@ -183,6 +184,8 @@ async function wire(
   // Dispatcher events are caused by clients (resets, refused connections): their lines are budgeted.
   const clientLog = createLogBudget(logger);
   const state = parts.state!;
+  const methods = new MethodDispatcher(logger);
+  parts.methods = methods;
   const isOwnHostName = createHostNameMatcher(tlsMaterial.names, () => parts.ports);
   parts.http = createDispatchedHttpServer(
     createRestHandler({
@@ -190,10 +193,11 @@ async function wire(
       policies: config.policies,
       isOwnHostName,
       logger,
+      methods,
       ...(parts.throttle ? { throttle: parts.throttle } : {}),
     }),
   );
-  const broker = await createMqttBroker({ state, isOwnHostName, logger });
+  const broker = await createMqttBroker({ state, isOwnHostName, logger, methods });
   parts.broker = broker;
   const listenPorts = [
     config.port,
@@ -312,6 +316,7 @@ class HubParts {
   throttle: RequestThrottle | undefined;
   http: DispatchedHttpServer | undefined;
   broker: MqttBroker | undefined;
+  methods: MethodDispatcher | undefined;
   readonly dispatchers: TlsDispatcher[] = [];
   readonly ports: number[] = [];
   private closing: Promise<void> | undefined;
@@ -327,6 +332,8 @@ class HubParts {
     // Stop accepting first, then end MQTT sessions (their disconnects still reach the open store),
     // then HTTP connections, then anything still mid-handshake or mid-peek, then the store.
     for (const dispatcher of this.dispatchers) void dispatcher.stopAccepting();
+    // Method calls in flight are answered (503) before their HTTP connections are closed.
+    this.methods?.close();
     await this.broker?.close();
     await this.http?.close();
     await Promise.all(this.dispatchers.map((dispatcher) => dispatcher.close()));

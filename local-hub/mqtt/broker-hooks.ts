@@ -8,6 +8,7 @@
 import type { HubLogger } from '../hub-logger';
 import type { DeviceFacingHubState } from '../hub-state';
 import { createLogBudget } from '../log-budget';
+import type { MethodDispatcher } from '../methods/method-dispatcher';
 import {
   type AedesPublishPacket,
   type Client,
@@ -36,6 +37,8 @@ export interface MqttBrokerOptions {
   logger: HubLogger;
   /** Unix seconds; injectable so token expiry can be tested without waiting. */
   now?: () => number;
+  /** Direct methods (§8.1): requests go out through the broker, answers come back here. */
+  methods?: MethodDispatcher;
 }
 
 type AuthError = Error & { returnCode: number };
@@ -146,6 +149,15 @@ export function createHooks(options: MqttBrokerOptions, connections: ConnectionR
           return done(null);
         case 'telemetry':
           recordTelemetry(state, logger, identity, request.properties, packet);
+          return done(null);
+        case 'method-response':
+          // An answer nobody waits for (late, or not this identity's request) is accepted and dropped.
+          if (!options.methods?.respond(identity, request.rid, request.status, packet.payload as Buffer)) {
+            clientLog.debug('mqtt method answer matched no request', {
+              clientId: client.id,
+              rid: request.rid,
+            });
+          }
           return done(null);
         case 'refused':
           return refusePublish(clientLog, client, packet, request.reason, done);

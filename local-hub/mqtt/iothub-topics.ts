@@ -54,10 +54,12 @@ export type DevicePublish =
   | { kind: 'twin-get'; rid: string }
   | { kind: 'twin-patch-reported'; rid: string }
   | { kind: 'telemetry'; properties: Record<string, string> }
+  | { kind: 'method-response'; rid: string; status: number }
   | { kind: 'refused'; reason: string };
 
 const TWIN_GET = '$iothub/twin/GET/';
 const TWIN_PATCH_REPORTED = '$iothub/twin/PATCH/properties/reported/';
+const METHOD_RESPONSE = '$iothub/methods/res/';
 
 export function eventsTopicPrefix(identity: IdentityRef): string {
   return identity.moduleId === null
@@ -76,12 +78,27 @@ export function classifyDevicePublish(topic: string, identity: IdentityRef): Dev
     if (rid === undefined) return { kind: 'refused', reason: `${prefix}?$rid=<request id> needs a $rid` };
     return { kind, rid };
   }
+  if (topic.startsWith(METHOD_RESPONSE)) return classifyMethodResponse(topic.slice(METHOD_RESPONSE.length));
   const events = eventsTopicPrefix(identity);
   if (topic === events) return { kind: 'telemetry', properties: {} };
   if (topic.startsWith(`${events}/`)) {
     return { kind: 'telemetry', properties: decodePropertyBag(topic.slice(events.length + 1)) };
   }
   return { kind: 'refused', reason: 'topic is not one this identity may publish to' };
+}
+
+/** §8.1: `$iothub/methods/res/{status}/?$rid={rid}`, the status being the device's own (an integer). */
+function classifyMethodResponse(rest: string): DevicePublish {
+  const slash = rest.indexOf('/');
+  const status = slash > 0 ? rest.slice(0, slash) : '';
+  const rid = slash > 0 ? requestId(rest.slice(slash + 1)) : undefined;
+  if (!/^-?\d{1,9}$/.test(status) || rid === undefined) {
+    return {
+      kind: 'refused',
+      reason: `${METHOD_RESPONSE}<status>/?$rid=<request id> needs an integer status and a $rid`,
+    };
+  }
+  return { kind: 'method-response', rid, status: Number(status) };
 }
 
 /**
@@ -145,10 +162,17 @@ export function allowedSubscriptions(identity: IdentityRef): readonly string[] {
     identity.moduleId === null
       ? `devices/${identity.deviceId}/messages/devicebound/#`
       : `devices/${identity.deviceId}/modules/${identity.moduleId}/inputs/#`;
-  return ['$iothub/twin/res/#', DESIRED_PATCH_FILTER, '$iothub/methods/POST/#', messageFilter];
+  return ['$iothub/twin/res/#', DESIRED_PATCH_FILTER, METHOD_REQUEST_FILTER, messageFilter];
 }
 
 export const DESIRED_PATCH_FILTER = '$iothub/twin/PATCH/properties/desired/#';
+/** §8.1: what a device subscribes to before it can be sent a direct method. */
+export const METHOD_REQUEST_FILTER = '$iothub/methods/POST/#';
+
+/** `$iothub/methods/POST/{name}/?$rid={rid}` (§8.1). */
+export function methodRequestTopic(methodName: string, rid: string): string {
+  return `$iothub/methods/POST/${methodName}/?$rid=${encodeURIComponent(rid)}`;
+}
 
 /** `$iothub/twin/res/<status>/?$rid=<rid>[&$version=<v>]` (§3.2, §3.3). */
 export function twinResponseTopic(status: number, rid: string, version?: number): string {
@@ -163,5 +187,9 @@ export function desiredPatchTopic(version: number): string {
 
 /** Topics only the hub publishes to a connection; aedes may forward nothing else (§0.9). */
 export function isHubToDeviceTopic(topic: string): boolean {
-  return topic.startsWith('$iothub/twin/res/') || topic.startsWith('$iothub/twin/PATCH/properties/desired/');
+  return (
+    topic.startsWith('$iothub/twin/res/') ||
+    topic.startsWith('$iothub/twin/PATCH/properties/desired/') ||
+    topic.startsWith('$iothub/methods/POST/')
+  );
 }

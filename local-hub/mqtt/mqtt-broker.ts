@@ -12,6 +12,7 @@ import { type Aedes, type Client, clientsOf, publishTo, subscriptionsOf } from '
 import { createHooks, type MqttBrokerOptions, recordActivity } from './broker-hooks';
 import { ConnectionRegistry } from './connection-registry';
 import { clientIdOf, DESIRED_PATCH_FILTER, desiredPatchTopic } from './iothub-topics';
+import { connectMethodDelivery } from './method-delivery';
 import { purgeStoredSession } from './stored-sessions';
 
 export type { MqttBrokerOptions } from './broker-hooks';
@@ -40,6 +41,9 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
   const stopRevoked = options.state.onIdentityRevoked((event) =>
     dropRevoked(broker, options.logger, connections, event),
   );
+  const stopMethods = options.methods
+    ? connectMethodDelivery(broker, options.methods, connections, options.logger)
+    : () => undefined;
 
   let closed: Promise<void> | undefined;
   return {
@@ -52,6 +56,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
       closed ??= new Promise<void>((resolve) => {
         stopDesired();
         stopRevoked();
+        stopMethods();
         broker.close(() => resolve());
       });
       return closed;

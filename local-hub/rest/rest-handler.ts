@@ -9,6 +9,7 @@ import type * as http from 'node:http';
 import type { PolicyDefinition } from '../../lib/local-hub-defaults';
 import { type HubError, hubErrors, isHubError, writeHubErrorResponse } from '../errors';
 import type { HubLogger } from '../hub-logger';
+import { MethodDispatcher } from '../methods/method-dispatcher';
 import type { HubState } from '../store';
 import type { RequestThrottle } from '../throttle/request-throttle';
 import { readJsonBody } from './request-body';
@@ -23,6 +24,8 @@ export interface RestHandlerOptions {
   isOwnHostName: (host: string) => boolean;
   logger: HubLogger;
   throttle?: RequestThrottle;
+  /** Direct methods; default one with no device-facing transport (every identity is offline). */
+  methods?: MethodDispatcher;
   /** Clock in ms for token expiry (tests); default Date.now. */
   now?: () => number;
 }
@@ -30,6 +33,7 @@ export interface RestHandlerOptions {
 /** The options plus what the handler keeps across requests. */
 interface HandlerContext extends RestHandlerOptions {
   verifiedTokens: VerifiedTokenCache;
+  methods: MethodDispatcher;
 }
 
 interface ParsedTarget {
@@ -39,7 +43,11 @@ interface ParsedTarget {
 }
 
 export function createRestHandler(options: RestHandlerOptions): http.RequestListener {
-  const o: HandlerContext = { ...options, verifiedTokens: new VerifiedTokenCache() };
+  const o: HandlerContext = {
+    ...options,
+    verifiedTokens: new VerifiedTokenCache(),
+    methods: options.methods ?? new MethodDispatcher(options.logger),
+  };
   return (req, res) => {
     const started = process.hrtime.bigint();
     let path = '';
@@ -79,8 +87,9 @@ async function handle(
   authorize(req, route, params, o);
   const body = route.hasBody ? await readJsonBody(req) : undefined;
   if (o.throttle && route.throttle) await o.throttle.acquire(route.throttle, route.cost?.(body) ?? 1);
-  const result = route.handle({
+  const result = await route.handle({
     state: o.state,
+    methods: o.methods,
     params,
     body,
     ifMatch: parseIfMatch(req.headers['if-match']),

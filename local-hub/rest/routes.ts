@@ -5,13 +5,17 @@
  */
 import type * as http from 'node:http';
 import { hubErrors } from '../errors';
+import type { MethodDispatcher } from '../methods/method-dispatcher';
 import type { HubState } from '../store';
 import { QUERY_PAGE_DEFAULT } from '../store';
 import type { ThrottleClass } from '../throttle/request-throttle';
+import { configurationRoutes } from './configuration-routes';
+import { methodRoutes } from './method-routes';
 import type { Access } from './service-auth';
 
 export interface RouteCall {
   state: HubState;
+  methods: MethodDispatcher;
   params: Record<string, string>;
   body: unknown;
   /** Unquoted If-Match value, if the header was sent. */
@@ -35,7 +39,7 @@ export interface Route {
   hasBody: boolean;
   /** Throttle cost; bulk counts each device (docs/iothub-facts.md §1.2 notes). */
   cost?: (body: unknown) => number;
-  handle: (call: RouteCall) => RouteResult;
+  handle: (call: RouteCall) => RouteResult | Promise<RouteResult>;
 }
 
 const ok = (body: unknown): RouteResult => ({ status: 200, body });
@@ -97,6 +101,8 @@ export const ROUTES: readonly Route[] = [
   }),
   ...twinRoutes(['twins', ':deviceId']),
   ...twinRoutes(['twins', ':deviceId', 'modules', ':moduleId']),
+  ...methodRoutes(),
+  ...configurationRoutes(),
   {
     method: 'GET',
     pattern: ['statistics', 'devices'],

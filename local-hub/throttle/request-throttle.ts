@@ -44,6 +44,7 @@ const CLASS_NAMES: Record<ThrottleClass, string> = {
   twinRead: 'twin reads',
   twinUpdate: 'twin updates',
   query: 'queries',
+  directMethod: 'direct methods (in 8 KB units)',
 };
 
 export function validateThrottleOptions(tier: unknown, units: unknown): string[] {

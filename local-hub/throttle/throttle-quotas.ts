@@ -6,7 +6,7 @@
 import type { BucketParams } from './token-bucket';
 
 export type HubTier = 'F1' | 'S1' | 'S2' | 'S3';
-export type ThrottleClass = 'identityRegistry' | 'twinRead' | 'twinUpdate' | 'query';
+export type ThrottleClass = 'identityRegistry' | 'twinRead' | 'twinUpdate' | 'query' | 'directMethod';
 
 export const HUB_TIERS: readonly HubTier[] = ['F1', 'S1', 'S2', 'S3'];
 /** §5: up to 200 units for sizes 1–2, 10 for size 3; the free tier has exactly one. */
@@ -28,8 +28,14 @@ export function tierQuotas(tier: HubTier, units: number): Record<ThrottleClass, 
     twinRead: { amount: twinRate(tier, units, 100, 10, 500), periodMs: SECOND },
     twinUpdate: { amount: twinRate(tier, units, 50, 5, 250), periodMs: SECOND },
     query: { amount: (big ? 1000 : 20) * units, periodMs: MINUTE },
+    // 160 KB/s per unit (Free, S1), 480 KB/s (S2), 24 MB/s (S3), metered in 8 KB: one operation per 8 KB.
+    directMethod: { amount: (methodKbPerSecond[tier] / METHOD_METER_KB) * units, periodMs: SECOND },
   };
 }
+
+/** Direct-method throughput per unit (docs/iothub-facts.md §5), and the size one operation counts for. */
+const methodKbPerSecond: Record<HubTier, number> = { F1: 160, S1: 160, S2: 480, S3: 24 * 1024 };
+export const METHOD_METER_KB = 8;
 
 /** Twin throttles: Free & S1 flat; S2 max(flat, perUnitS2 × units); S3 perUnitS3 × units. */
 function twinRate(tier: HubTier, units: number, flat: number, perUnitS2: number, perUnitS3: number): number {
