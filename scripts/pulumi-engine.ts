@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
-import { LocalWorkspace, PulumiCommand, type Stack } from '@pulumi/pulumi/automation';
+import { CommandError, LocalWorkspace, PulumiCommand, type Stack } from '@pulumi/pulumi/automation';
 import { ensurePassphraseFile, localBackendEnv, PASSPHRASE_FILE, STATE_DIR } from './pulumi-local-backend';
 
 export const PROJECT_DIR = path.resolve(__dirname, '..');
@@ -58,12 +58,32 @@ export function toolsCliPath(toolsRoot = TOOLS_ROOT): string {
  * The inline program: index.ts required afresh (its module body is the program), its exports the stack
  * outputs, as `pulumi up`'s own Node.js runner does. Modules it imports stay cached, like any library.
  *
- * A `pulumi.RunError` (a config error, a missing CA file) is logged once as the Stack's error, as the
- * Node.js language host does. Rethrown, the Automation API's language server would hand its message to
- * the CLI a second time; logged, the run still fails (the server fails any run that logged an error) and
- * the engine deletes nothing.
+ * A program error (a config error, a missing CA file) must be thrown, never only logged: a program
+ * that returns normally has declared nothing, and the engine deletes every resource of the stack before
+ * it sees a logged error fail the run (tests/cli/config-errors.test.ts proves both). The Automation API's
+ * language server prints a thrown error's message twice, so a RunError (whose message is for the user) is
+ * logged once in full and a one-line error is thrown in its place.
  */
+/**
+ * The Pulumi runtime derives several promises from a failed program (the Stack's outputs) that nobody
+ * awaits once the run is over; their rejections carry the error already reported. Those, and only
+ * those, are dropped; any other unhandled rejection still ends the process, as by default.
+ */
+const reportedProgramErrors = new WeakSet<Error>();
+let rejectionFilterInstalled = false;
+function installRejectionFilter(): void {
+  if (rejectionFilterInstalled) return;
+  rejectionFilterInstalled = true;
+  process.on('unhandledRejection', (reason) => {
+    if (reason instanceof Error && reportedProgramErrors.has(reason)) return;
+    throw reason;
+  });
+}
+
+export const PROGRAM_FAILED = 'the program stopped before declaring any resource (the error above says why)';
+
 export function programFromFile(file: string): () => Promise<Record<string, unknown>> {
+  installRejectionFilter();
   return async () => {
     const resolved = require.resolve(file);
     delete require.cache[resolved];
@@ -72,8 +92,11 @@ export function programFromFile(file: string): () => Promise<Record<string, unkn
       exported = require(resolved) as Record<string, unknown>;
     } catch (error) {
       if (!pulumi.RunError.isInstance(error)) throw error;
+      // Logged in full once; what is thrown (and so printed again) is one short line.
       pulumi.log.error((error as Error).message);
-      return {};
+      (error as Error).message = PROGRAM_FAILED;
+      reportedProgramErrors.add(error as Error);
+      throw error;
     }
     return Object.fromEntries(Object.entries(exported).filter(([key]) => key !== '__esModule'));
   };
@@ -135,4 +158,13 @@ function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
   );
+}
+
+/**
+ * One line for a failed engine operation. The CLI's own output (diagnostics included) has already been
+ * streamed through onOutput/onError; a CommandError's message repeats all of it, so it is not printed.
+ */
+export function engineFailureLine(operation: string, error: unknown): string {
+  if (error instanceof CommandError) return `pulumi ${operation} failed; the CLI's output above says why`;
+  return `pulumi ${operation} failed: ${(error as Error).message}`;
 }

@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { openEngine, PROJECT_DIR } from './pulumi-engine';
+import { engineFailureLine, openEngine, PROJECT_DIR } from './pulumi-engine';
 
 const PROGRAM_COMMANDS = ['up', 'preview', 'refresh', 'destroy'] as const;
 type ProgramCommand = (typeof PROGRAM_COMMANDS)[number];
@@ -82,6 +82,7 @@ export async function runProgramCommand(run: ProgramRun, write: (text: string) =
   const { stack } = await openEngine({ stackName: run.stack, workDir: run.workDir });
   const common = {
     onOutput: write,
+    onError: (text: string) => process.stderr.write(text),
     color: 'never' as const,
     ...(run.parallel === undefined ? {} : { parallel: run.parallel }),
     ...(run.target ? { target: run.target } : {}),
@@ -139,7 +140,12 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!isProgramCommand(command)) return passThrough(argv);
   const run = parseProgramRun(command, rest);
-  await runProgramCommand(run, (text) => process.stdout.write(text));
+  try {
+    await runProgramCommand(run, (text) => process.stdout.write(text));
+  } catch (error) {
+    process.stderr.write(`${engineFailureLine(command, error)}\n`);
+    return 1;
+  }
   return 0;
 }
 
@@ -147,7 +153,6 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {
-      // The Automation API's CommandError carries the CLI's stderr; print it once, without a stack.
       process.stderr.write(`${(error as Error).message}\n`);
       process.exit(1);
     },

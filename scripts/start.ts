@@ -20,7 +20,7 @@ import {
   DEFAULT_LOCAL_HUB_PORT,
   LOCAL_HUB_CA_FILE,
 } from '../lib/local-hub-defaults';
-import { openEngine, PROJECT_DIR } from './pulumi-engine';
+import { engineFailureLine, openEngine, PROJECT_DIR } from './pulumi-engine';
 import { PASSPHRASE_FILE, STATE_DIR } from './pulumi-local-backend';
 import { parseModuleConnectionStrings, runModuleRuntimes } from './run-module-runtimes';
 import { LOCAL_STACK, planStart, type StartStepName } from './start-plan';
@@ -97,7 +97,15 @@ const RUNNERS: Record<StartStepName, (ctx: StartContext) => Promise<void>> = {
   },
   'pulumi-up': async (ctx) => {
     // Ctrl-C reaches the CLI too (same process group), which cancels the update cleanly; up then rejects.
-    await ctx.stack!.up({ onOutput: (text) => process.stdout.write(text), color: 'auto' });
+    try {
+      await ctx.stack!.up({
+        onOutput: (text) => process.stdout.write(text),
+        onError: (text) => process.stderr.write(text),
+        color: 'auto',
+      });
+    } catch (error) {
+      throw new Error(engineFailureLine('up', error));
+    }
   },
   'run-module-runtimes': async (ctx) => {
     const outputs = await ctx.stack!.outputs();

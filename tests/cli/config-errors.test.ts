@@ -13,9 +13,11 @@ import {
   createCliStack,
   killProcessesIn,
   programConnectionString,
+  spawnPulumiScript,
   WORK_ROOT,
 } from '../support/cli-stack';
 import { startTestHub } from '../support/local-hub-fixture';
+import { within } from '../support/runtime-wait';
 
 const BROKEN = `    - deviceId: gw
       modules:
@@ -52,15 +54,17 @@ describe('real CLI: a broken stack config', { timeout: 300_000 }, () => {
 
   for (const command of ['preview', 'up'] as const) {
     test(`${command} fails listing every problem once, and creates nothing`, async () => {
-      let output = '';
-      const run =
-        command === 'preview'
-          ? stack.stack.preview({ onOutput: (t) => (output += t) })
-          : stack.stack.up({ onOutput: (t) => (output += t) });
-      const error = await run.then(
-        () => assert.fail(`${command} succeeded with a broken config:\n${output}`),
-        (e: Error) => e,
+      // As a user runs it (`npm run pulumi -- preview`), in a process of its own.
+      const run = spawnPulumiScript([command, '--stack', stack.name, '--cwd', stack.workDir]);
+      const code = await within(
+        () => `pulumi ${command} to end; output:\n${run.output()}`,
+        run.exited,
+        120_000,
       );
+      const output = run.output();
+      assert.equal(code, 1, output);
+      assert.doesNotMatch(output, /\n\s+at /, 'no stack trace: the error is for the user');
+      const error = new Error('');
       const text = `${output}\n${error.message}`;
       assert.match(
         text,
@@ -89,11 +93,10 @@ describe('real CLI: a broken stack config', { timeout: 300_000 }, () => {
     const deployed = await stack.stack.up({ onOutput: () => {} });
     assert.equal(deployed.summary.resourceChanges?.['create'], 2, 'the device and its module');
     stack.setDevicesYaml(BROKEN);
-    let output = '';
-    await stack.stack.up({ onOutput: (t) => (output += t) }).then(
-      () => assert.fail(`up succeeded with a broken config:\n${output}`),
-      () => undefined,
-    );
+    const run = spawnPulumiScript(['up', '--stack', stack.name, '--cwd', stack.workDir]);
+    const code = await within(() => `pulumi up to end; output:\n${run.output()}`, run.exited, 120_000);
+    const output = run.output();
+    assert.equal(code, 1, output);
     assert.doesNotMatch(output, /deleted|deleting/, output);
     const registry = createHubClient(programConnectionString(hub.hostName), {
       caCertificate: hub.caCertificatePem,
