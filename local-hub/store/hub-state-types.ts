@@ -58,7 +58,8 @@ export interface ServiceTwin {
   x509Thumbprint: Authentication['x509Thumbprint'];
   modelId: string;
   capabilities?: { iotEdge: boolean };
-  tags: JsonObject;
+  /** Absent when the twin has no tags (docs/iothub-facts.md §8.2). */
+  tags?: JsonObject;
   properties: { desired: JsonObject; reported: JsonObject };
 }
 

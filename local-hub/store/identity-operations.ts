@@ -5,8 +5,9 @@
  */
 import { hubErrors } from '../errors';
 import type { IdentityRevoked } from '../hub-state';
+import { leafScopeProblem } from './device-scope';
 import type { DeviceIdentity, ModuleIdentity } from './hub-state-types';
-import { parseDeviceInput, parseModuleInput } from './identity-input';
+import { type DeviceInput, parseDeviceInput, parseModuleInput } from './identity-input';
 import {
   buildDevice,
   buildModule,
@@ -37,9 +38,22 @@ function revoke(ctx: StoreContext, identity: StoredIdentity, reason: IdentityRev
   ctx.events.queueRevoked({ deviceId: identity.deviceId, moduleId: identity.moduleId, reason });
 }
 
+/** A leaf's scope must name an Edge device of this hub, unless it keeps the scope it has (device-scope.ts). */
+function checkDeviceScope(
+  ctx: StoreContext,
+  deviceId: string,
+  input: DeviceInput,
+  previous?: StoredIdentity,
+) {
+  if (input.iotEdge || input.deviceScope === null || input.deviceScope === previous?.deviceScope) return;
+  const problem = leafScopeProblem(deviceId, input.deviceScope, (id) => ctx.db.get(id, null)?.identity);
+  if (problem) throw hubErrors.argumentInvalid(problem);
+}
+
 export function createDevice(ctx: StoreContext, deviceId: string, body: unknown): DeviceIdentity {
   const input = unwrap(parseDeviceInput(body, deviceId));
   if (ctx.db.get(deviceId, null)) throw hubErrors.deviceAlreadyExists(deviceId);
+  checkDeviceScope(ctx, deviceId, input);
   const rc = recordContext(ctx);
   const identity = buildDevice(deviceId, input, undefined, rc);
   ctx.db.put({ identity, twin: freshTwin(rc.now) });
@@ -55,6 +69,7 @@ export function updateDevice(
   const input = unwrap(parseDeviceInput(body, deviceId));
   const row = requireDevice(ctx, deviceId);
   checkEtag(row.identity.etag, ifMatch, 'device');
+  checkDeviceScope(ctx, deviceId, input, row.identity);
   const identity = buildDevice(deviceId, input, row.identity, recordContext(ctx));
   ctx.db.put({ identity, twin: row.twin });
   const reason = revocationReason(row.identity, identity);

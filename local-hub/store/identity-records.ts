@@ -5,6 +5,7 @@
 import { deepEqualJson } from '../../lib/json-types';
 import type { Authentication, IdentityRevoked } from '../hub-state';
 import type { AuthenticationInput } from './authentication-input';
+import { edgeScope } from './device-scope';
 import type { ConnectionState, DeviceIdentity, IdentityStatus, ModuleIdentity } from './hub-state-types';
 import type { DeviceInput, ModuleInput } from './identity-input';
 
@@ -89,12 +90,10 @@ export function buildDevice(
 ): StoredIdentity {
   const generationId = previous?.generationId ?? ctx.generationId;
   const statusChanged = previous !== undefined && previous.status !== input.status;
-  // An Edge device gets its own scope from the hub (docs/iothub-facts.md §1.3); others name their parent's.
-  const deviceScope = input.iotEdge ? `ms-azure-iot-edge://${deviceId}-${generationId}` : input.deviceScope;
-  const parentScopes =
-    input.parentScopes.length === 0 && !input.iotEdge && deviceScope !== null
-      ? [deviceScope]
-      : input.parentScopes;
+  // An Edge device gets its own scope from the hub (docs/iothub-facts.md §1.3); a leaf names its parent's
+  // (checked against the registry by device-scope.ts), which is also its only parent scope.
+  const deviceScope = input.iotEdge ? edgeScope(deviceId, generationId) : input.deviceScope;
+  const parentScopes = input.iotEdge ? input.parentScopes : deviceScope === null ? [] : [deviceScope];
   return {
     deviceId,
     moduleId: null,

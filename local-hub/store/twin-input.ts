@@ -14,17 +14,26 @@ function nonEmpty(doc: JsonObject | undefined): JsonObject | undefined {
   return doc !== undefined && Object.keys(doc).length > 0 ? doc : undefined;
 }
 
+/** A service PATCH: the merge patches to apply, and whether `"desired": null` asked to clear desired. */
+export interface TwinPatchWrite extends TwinWrite {
+  clearDesired: boolean;
+}
+
 /**
- * Service PATCH body `{"tags":{…},"properties":{"desired":{…}}}`. Other root members (deviceId, etag…
- * from a twin read back) are ignored; the service cannot write `reported` (docs/iothub-facts.md §1.2).
+ * Service PATCH body `{"tags":{…},"properties":{"desired":{…}}}` (docs/iothub-facts.md §1.2, §8.2).
+ * A twin read back and edited is accepted as the Azure CLI sends it: its read-only parts (root members
+ * such as deviceId, etag, status; desired `$metadata` / `$version`; a reported section as read back, with
+ * its `$version` or `$metadata`) are ignored and only tags and desired are applied. A bare reported
+ * section is still refused: that is an attempt to write what only the device writes.
+ * `"desired": null` clears every desired property.
  */
-export function parseTwinPatch(body: unknown): Parsed<TwinWrite> {
+export function parseTwinPatch(body: unknown): Parsed<TwinPatchWrite> {
   if (!isJsonObject(body)) return fail('', 'the twin patch must be a JSON object');
   const problems: Problem[] = [];
   const tags = body['tags'];
   if (tags !== undefined) problems.push(...validateTwinSection('tags', tags, 'tags', { isPatch: true }));
-  const desired = readDesired(body, problems, { rejectReported: true });
-  if (desired !== undefined) {
+  const desired = withoutReadOnly(readDesired(body, problems, { rejectReported: true }));
+  if (desired !== undefined && desired !== null) {
     problems.push(...validateTwinSection('desired', desired, 'properties.desired', { isPatch: true }));
   }
   if (problems.length > 0) return { ok: false, problems };
@@ -32,9 +41,17 @@ export function parseTwinPatch(body: unknown): Parsed<TwinWrite> {
     ok: true,
     value: {
       tags: nonEmpty(tags as JsonObject | undefined),
-      desired: nonEmpty(desired as JsonObject | undefined),
+      desired: desired === null ? undefined : nonEmpty(desired as JsonObject | undefined),
+      clearDesired: desired === null,
     },
   };
+}
+
+/** A read-back section's own `$metadata` and `$version` are read-only: dropped, not written. */
+function withoutReadOnly(section: unknown): unknown {
+  if (!isJsonObject(section)) return section;
+  const { $metadata: _m, $version: _v, ...rest } = section;
+  return rest;
 }
 
 /**
@@ -47,11 +64,7 @@ export function parseTwinReplace(body: unknown): Parsed<Required<TwinWrite>> {
   const problems: Problem[] = [];
   const tags = body['tags'] ?? {};
   problems.push(...validateTwinSection('tags', tags, 'tags'));
-  let desired = readDesired(body, problems, { rejectReported: false }) ?? {};
-  if (isJsonObject(desired)) {
-    const { $metadata: _m, $version: _v, ...rest } = desired;
-    desired = rest;
-  }
+  const desired = withoutReadOnly(readDesired(body, problems, { rejectReported: false }) ?? {});
   problems.push(...validateTwinSection('desired', desired, 'properties.desired'));
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, value: { tags: tags as JsonObject, desired: desired as JsonObject } };
@@ -94,14 +107,21 @@ function readDesired(
     problems.push({ path: 'properties', message: 'properties must be an object like {"desired": {…}}' });
     return undefined;
   }
-  if (o.rejectReported && properties['reported'] !== undefined) {
+  const reported = properties['reported'];
+  if (o.rejectReported && reported !== undefined && !isReadBack(reported)) {
     problems.push({
       path: 'properties.reported',
       message:
         'reported properties are written by the device only; the service can patch tags and properties.desired',
     });
   }
-  return properties['desired'] === null ? undefined : properties['desired'];
+  // null is kept: on a PATCH it clears desired; a PUT treats it as an empty desired document.
+  return properties['desired'];
+}
+
+/** A reported section as the hub rendered it carries its `$version` (and `$metadata`). */
+function isReadBack(section: unknown): boolean {
+  return isJsonObject(section) && (section['$version'] !== undefined || section['$metadata'] !== undefined);
 }
 
 function fail<T>(path: string, message: string): Parsed<T> {

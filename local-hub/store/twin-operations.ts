@@ -9,7 +9,13 @@ import type { DeviceFacingTwin } from '../hub-state';
 import type { ServiceTwin } from './hub-state-types';
 import type { IdentityRow } from './sqlite-registry';
 import { checkEtag, invalid, requireDevice, requireModule, type StoreContext, unwrap } from './store-context';
-import { parseReportedPatch, parseTwinPatch, parseTwinReplace, validateMergedTwin } from './twin-input';
+import {
+  parseReportedPatch,
+  parseTwinPatch,
+  parseTwinReplace,
+  type TwinPatchWrite,
+  validateMergedTwin,
+} from './twin-input';
 import {
   patchReported as patchReportedRule,
   patchServiceTwin,
@@ -94,8 +100,9 @@ type ServiceTwinWrite = (
 ) => ServiceTwin;
 
 export const patchTwin: ServiceTwinWrite = (ctx, deviceId, moduleId, body, ifMatch) => {
-  const write = unwrap(parseTwinPatch(body));
+  const parsed = unwrap(parseTwinPatch(body));
   return writeTwin(ctx, deviceId, moduleId, ifMatch, (current) => {
+    const write = { tags: parsed.tags, desired: desiredPatchOf(parsed, current) };
     if (!write.tags && !write.desired) return undefined;
     const written: TwinSection[] = [
       ...(write.tags ? ['tags' as const] : []),
@@ -105,6 +112,17 @@ export const patchTwin: ServiceTwinWrite = (ctx, deviceId, moduleId, body, ifMat
     return { twin: patchServiceTwin(current, write, ctx.now()), written, desired: write.desired };
   });
 };
+
+/**
+ * `"desired": null` clears desired (docs/iothub-facts.md §8.2) as a patch with a `null` per key, so the
+ * twin gets a new `$version` and etag and the device is told which keys went. No keys, nothing to clear:
+ * like any empty patch it changes nothing.
+ */
+function desiredPatchOf(write: TwinPatchWrite, current: StoredTwin): JsonObject | undefined {
+  if (!write.clearDesired) return write.desired;
+  const keys = Object.keys(current.desired.doc);
+  return keys.length === 0 ? undefined : Object.fromEntries(keys.map((key) => [key, null]));
+}
 
 const REPLACED_SECTIONS: readonly TwinSection[] = ['tags', 'desired'];
 const REPORTED_SECTION: readonly TwinSection[] = ['reported'];

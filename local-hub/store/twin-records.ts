@@ -137,7 +137,8 @@ export function renderServiceTwin(
     authenticationType: own.authentication.type,
     x509Thumbprint: { ...own.authentication.x509Thumbprint },
     modelId: '',
-    tags: cloneJson(twin.tags),
+    // IoT Hub leaves `tags` out of a twin that has none (docs/iothub-facts.md §8.2).
+    ...(Object.keys(twin.tags).length > 0 ? { tags: cloneJson(twin.tags) } : {}),
     properties: { desired: sectionView(twin.desired), reported: sectionView(twin.reported) },
   };
   if (own.moduleId === null) out.capabilities = { iotEdge: own.iotEdge };
