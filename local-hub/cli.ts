@@ -228,6 +228,10 @@ function isWellKnownKey(policyName: string, connectionString: string): boolean {
 export function describeHub(hub: LocalHub): string {
   const lines = [
     `Local IoT hub listening on ${hub.hostName} (HTTPS and MQTTS on one port)`,
+    `  MQTT over WebSockets: ${(hub.webSocketUrls ?? []).join(' and ')}` +
+      ((hub.webSocketUrls ?? []).length > 1
+        ? ''
+        : " (the SDKs' MqttWs transports always dial port 443: add --standard-ports for them)"),
     `  data directory: ${hub.dataDir ?? 'none (in memory)'}`,
     hub.caCertificatePath
       ? `  CA certificate: ${hub.caCertificatePath}  (trust it: NODE_EXTRA_CA_CERTS=${hub.caCertificatePath} or the SDKs' ca option)`

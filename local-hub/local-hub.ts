@@ -27,6 +27,7 @@ import { loadOrCreateTlsMaterial, type TlsMaterial } from './tls/tls-material';
 import { defaultConnectionLimits } from './transport/connection-limits';
 import { createDispatchedHttpServer, type DispatchedHttpServer } from './transport/dispatched-http-server';
 import { createHostNameMatcher, dialHost, listenOn } from './transport/host-names';
+import { acceptMqttOverWebSockets, WEBSOCKET_PATH } from './transport/mqtt-over-websockets';
 import { createTlsDispatcher, type DispatcherEvent, type TlsDispatcher } from './transport/tls-dispatcher';
 
 export { exposureWarning } from './exposure-warning';
@@ -61,6 +62,11 @@ export interface LocalHubOptions {
 export interface LocalHub {
   /** `127.0.0.1:<port>`: the HostName for every connection string. */
   hostName: string;
+  /**
+   * MQTT over WebSockets (docs/iothub-facts.md §8.3): `wss://<hostName>/$iothub/websocket`, and on 443
+   * with standardPorts, the port the SDKs' MqttWs transports always dial.
+   */
+  webSocketUrls: string[];
   port: number;
   caCertificatePem: string;
   /** `<dataDir>/ca.pem`, or null for an in-memory hub. */
@@ -199,6 +205,7 @@ async function wire(
   );
   const broker = await createMqttBroker({ state, isOwnHostName, logger, methods });
   parts.broker = broker;
+  parts.stopWebSockets = acceptMqttOverWebSockets(parts.http.server, (stream) => broker.handle(stream));
   const listenPorts = [
     config.port,
     ...(options.standardPorts ? [STANDARD_PORTS.https, STANDARD_PORTS.mqtts] : []),
@@ -235,6 +242,10 @@ async function wire(
   });
   return {
     hostName,
+    webSocketUrls: [
+      `wss://${hostName}${WEBSOCKET_PATH}`,
+      ...(options.standardPorts ? [`wss://${dialHost(config.bindAddress)}${WEBSOCKET_PATH}`] : []),
+    ],
     port,
     caCertificatePem: tlsMaterial.ca.certificatePem,
     caCertificatePath: tlsMaterial.caCertificatePath,
@@ -317,6 +328,7 @@ class HubParts {
   http: DispatchedHttpServer | undefined;
   broker: MqttBroker | undefined;
   methods: MethodDispatcher | undefined;
+  stopWebSockets: (() => void) | undefined;
   readonly dispatchers: TlsDispatcher[] = [];
   readonly ports: number[] = [];
   private closing: Promise<void> | undefined;
@@ -334,6 +346,7 @@ class HubParts {
     for (const dispatcher of this.dispatchers) void dispatcher.stopAccepting();
     // Method calls in flight are answered (503) before their HTTP connections are closed.
     this.methods?.close();
+    this.stopWebSockets?.();
     await this.broker?.close();
     await this.http?.close();
     await Promise.all(this.dispatchers.map((dispatcher) => dispatcher.close()));
