@@ -16,6 +16,7 @@ import {
 } from './infra/identity-args';
 import { localHub } from './infra/local-hub-endpoint';
 import { readStackConfig } from './infra/read-stack-config';
+import { adoptExistingThisRun } from './infra/recovery-mode';
 import {
   deviceResourceName,
   deviceTwinResourceName,
@@ -26,6 +27,8 @@ import {
 
 // 1. Stack config: validated as a whole; one error lists every problem with its path.
 const config = readStackConfig();
+// Set only by `npm run pulumi -- recover` after an interrupted run (infra/recovery-mode.ts).
+const adoptExisting = adoptExistingThisRun();
 
 // 2. The hub, with 3. the program's policy, serviceAndRegistryReadWrite (RegistryWrite + ServiceConnect):
 //    created on Azure next to the five default policies, well known on the local hub.
@@ -38,7 +41,7 @@ for (const device of config.devices) {
   // 4. Device identity.
   const deviceIdentity = new DeviceIdentity(deviceResourceName(device.deviceId), {
     ...hubAccess,
-    ...deviceIdentityArgs(device),
+    ...deviceIdentityArgs(device, adoptExisting),
   });
   // A twin lives and dies with its identity (docs/iothub-facts.md §6): no separate delete when both go.
   if (device.twin) {
@@ -53,7 +56,7 @@ for (const device of config.devices) {
     // 5. Module identity, on its device.
     const moduleIdentity = new ModuleIdentity(
       moduleResourceName(device.deviceId, module.moduleId),
-      { ...hubAccess, ...moduleIdentityArgs(device.deviceId, module) },
+      { ...hubAccess, ...moduleIdentityArgs(device.deviceId, module, adoptExisting) },
       { dependsOn: deviceIdentity },
     );
     // 6. Module twin: only the desired/tags leaves declared here are owned by the stack.

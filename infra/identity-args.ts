@@ -32,24 +32,25 @@ function authenticationArgs(
   return hasKeys ? pulumi.secret(auth) : auth;
 }
 
-export function deviceIdentityArgs(device: DeviceConfig) {
+/** `adoptExisting`: this run takes over identities that already exist (infra/recovery-mode.ts). */
+export function deviceIdentityArgs(device: DeviceConfig, adoptExisting = false) {
   return compact({
     deviceId: device.deviceId,
     status: device.status,
     statusReason: device.statusReason,
     authentication: authenticationArgs(device.auth),
     iotEdge: device.iotEdge,
-    adopt: device.adopt,
+    adopt: adoptExisting || device.adopt,
   });
 }
 
-export function moduleIdentityArgs(deviceId: string, module: ModuleConfig) {
+export function moduleIdentityArgs(deviceId: string, module: ModuleConfig, adoptExisting = false) {
   return compact({
     deviceId,
     moduleId: module.moduleId,
     authentication: authenticationArgs(module.auth),
     managedBy: module.managedBy,
-    adopt: module.adopt,
+    adopt: adoptExisting || module.adopt,
   });
 }
 

@@ -40,6 +40,8 @@ export interface Engine {
   /** The CLI's path and environment, for commands the Automation API does not wrap. */
   cliPath: string;
   cliEnv: NodeJS.ProcessEnv;
+  /** The file backend's folder. */
+  stateDir: string;
 }
 
 /** The CLI in the tools folder, or a clear error saying how to get it. */
@@ -144,7 +146,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       envVars: definedOnly(cliEnv),
     },
   );
-  return { stack, cliPath, cliEnv };
+  return { stack, cliPath, cliEnv, stateDir };
 }
 
 function readProjectName(workDir: string): string {

@@ -4,6 +4,8 @@
  *
  *   up | preview | refresh | destroy   run through the Automation API with index.ts as an inline program
  *                                      (scripts/pulumi-engine.ts says why); same engine, same output
+ *   recover                            after an interrupted up: lock, orphaned hosts, pending creates,
+ *                                      then up (scripts/pulumi-recover.ts, docs/interrupted-runs.md)
  *   anything else                      the CLI itself (stack export, stack output, config, cancel, ...)
  *
  * Options of the four program commands: --stack <name> (default local), --cwd <dir> (the folder holding
@@ -13,9 +15,11 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ADOPT_EXISTING_ENV } from '../infra/recovery-mode';
 import { engineFailureLine, openEngine, PROJECT_DIR } from './pulumi-engine';
+import { recoverStack } from './pulumi-recover';
 
-const PROGRAM_COMMANDS = ['up', 'preview', 'refresh', 'destroy'] as const;
+const PROGRAM_COMMANDS = ['up', 'preview', 'refresh', 'destroy', 'recover'] as const;
 type ProgramCommand = (typeof PROGRAM_COMMANDS)[number];
 
 function isProgramCommand(word: string | undefined): word is ProgramCommand {
@@ -79,7 +83,8 @@ export function parseProgramRun(command: ProgramCommand, args: string[]): Progra
 
 /** Runs one program command, streaming the engine's output; resolves when the CLI has finished. */
 export async function runProgramCommand(run: ProgramRun, write: (text: string) => void): Promise<void> {
-  const { stack } = await openEngine({ stackName: run.stack, workDir: run.workDir });
+  const engine = await openEngine({ stackName: run.stack, workDir: run.workDir });
+  const { stack } = engine;
   const common = {
     onOutput: write,
     onError: (text: string) => process.stderr.write(text),
@@ -114,6 +119,25 @@ export async function runProgramCommand(run: ProgramRun, write: (text: string) =
     case 'destroy':
       await stack.destroy({ ...common, refresh: run.refresh });
       return;
+    case 'recover': {
+      const line = (text: string) => write(`${text}\n`);
+      await recoverStack({
+        engine,
+        stackName: run.stack,
+        workDir: run.workDir,
+        stateDir: engine.stateDir,
+        write: line,
+      });
+      line('==> 4. pulumi up, taking over identities the killed run created without recording them');
+      process.env[ADOPT_EXISTING_ENV] = '1';
+      try {
+        await stack.up(common);
+      } finally {
+        delete process.env[ADOPT_EXISTING_ENV];
+      }
+      line('==> recovered: the stack matches its config again');
+      return;
+    }
   }
 }
 

@@ -1,0 +1,117 @@
+/**
+ * Tier 8: kill -9 of the Pulumi CLI in the middle of a 200-module `up`, then what a user does next
+ * (docs/interrupted-runs.md): `npm run pulumi -- recover`. The stack must converge to its config with
+ * no duplicate (each identity recorded once) and no orphan (every identity on the hub recorded), and
+ * the next preview must change nothing.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createHubClient } from '../../dynamic-providers/iothub-client';
+import type { LocalHub } from '../../local-hub';
+import {
+  type CliStack,
+  createCliStack,
+  fleetYaml,
+  killProcessesIn,
+  processesIn,
+  programConnectionString,
+  spawnPulumiScript,
+  WORK_ROOT,
+} from '../support/cli-stack';
+import { startTestHub } from '../support/local-hub-fixture';
+import { waitFor, within } from '../support/runtime-wait';
+
+const DEVICES = 20;
+const MODULES_PER_DEVICE = 10;
+const DECLARED = fleetYaml(DEVICES, MODULES_PER_DEVICE, (d, m) => ({ telemetryInterval: d * 100 + m }));
+
+interface StateResource {
+  urn: string;
+  type: string;
+  id?: string;
+}
+
+function commName(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+describe('real CLI: kill -9 in the middle of a 200-module up, then recover', { timeout: 900_000 }, () => {
+  let hub: LocalHub;
+  let stack: CliStack;
+  before(async () => {
+    fs.mkdirSync(WORK_ROOT, { recursive: true });
+    hub = await startTestHub({ dataDir: fs.mkdtempSync(path.join(WORK_ROOT, 'hub-')) });
+    stack = await createCliStack('interrupted', hub, DECLARED);
+  });
+  after(async () => {
+    killProcessesIn(stack.workDir);
+    stack.remove();
+    await hub.close();
+  });
+
+  test('recover converges: every declared identity once, nothing else on the hub, no change left', async () => {
+    const registry = createHubClient(programConnectionString(hub.hostName), {
+      caCertificate: hub.caCertificatePem,
+    }).registry;
+    const up = spawnPulumiScript(['up', '--stack', stack.name, '--cwd', stack.workDir]);
+    const createdSoFar = () => (up.output().match(/ created \(/g) ?? []).length;
+    await waitFor(
+      () => `150 resources created before the kill; output:\n${up.output().slice(-3000)}`,
+      () => (createdSoFar() >= 150 ? true : undefined),
+      300_000,
+    );
+    const cli = processesIn(stack.workDir).filter((pid) => commName(pid) === 'pulumi');
+    assert.equal(cli.length, 1, 'one pulumi CLI runs in the stack folder');
+    process.kill(cli[0]!, 'SIGKILL');
+    const driverCode = await within('the up driver to end after its CLI was killed', up.exited, 60_000);
+    assert.notEqual(driverCode, 0);
+    const createdBeforeKill = createdSoFar();
+
+    const recover = spawnPulumiScript(['recover', '--stack', stack.name, '--cwd', stack.workDir]);
+    const code = await within(() => `recover to end; output:\n${recover.output()}`, recover.exited, 600_000);
+    assert.equal(code, 0, recover.output());
+    assert.match(recover.output(), /==> 1\. the stack lock\n {3}removed 1 lock/);
+    assert.match(recover.output(), /==> recovered/);
+
+    // The state: each declared resource once, no pending operation.
+    const exported = await stack.cli(['stack', 'export']);
+    const deployment = (
+      JSON.parse(exported.stdout) as {
+        deployment: { resources: StateResource[]; pending_operations?: unknown[] };
+      }
+    ).deployment;
+    assert.deepEqual(deployment.pending_operations ?? [], []);
+    const ours = deployment.resources.filter((r) => r.type.startsWith('pulumi-nodejs:dynamic/iothub:'));
+    const urns = ours.map((r) => r.urn);
+    assert.equal(new Set(urns).size, urns.length, 'no resource recorded twice');
+    assert.equal(ours.length, DEVICES + 2 * DEVICES * MODULES_PER_DEVICE);
+
+    // The hub: exactly the declared identities (no orphan), each module twin at its declared value.
+    const devices = (await registry.list()).responseBody.map((d) => d.deviceId).sort();
+    assert.deepEqual(devices, Array.from({ length: DEVICES }, (_, d) => `dev${d}`).sort());
+    for (const deviceId of devices) {
+      const modules = (await registry.getModulesOnDevice(deviceId)).responseBody
+        .map((m) => m.moduleId)
+        .sort();
+      assert.deepEqual(modules, Array.from({ length: MODULES_PER_DEVICE }, (_, m) => `mod${m}`).sort());
+    }
+    const sample = (await registry.getModuleTwin('dev13', 'mod7')).responseBody.properties.desired;
+    assert.equal(sample['telemetryInterval'], 1307);
+
+    const preview = await stack.stack.preview({ onOutput: () => {} });
+    assert.deepEqual(Object.keys(preview.changeSummary), ['same'], JSON.stringify(preview.changeSummary));
+    process.stdout.write(
+      `# killed after ${createdBeforeKill} creates; recover printed:\n${recover
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('==>') || l.startsWith('   '))
+        .join('\n')}\n`,
+    );
+  });
+});
