@@ -5,9 +5,8 @@
  * acknowledges it on the hub, and Ctrl-C (SIGINT) stops everything cleanly within a bound.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createHubClient } from '../../dynamic-providers/iothub-client';
@@ -20,37 +19,10 @@ import {
   requireCli,
   WORK_ROOT,
 } from '../support/cli-stack';
+import { copyRepository, portAnswers } from '../support/repository-copy';
 import { waitFor, within } from '../support/runtime-wait';
 
 const HUB = `127.0.0.1:${DEFAULT_LOCAL_HUB_PORT}`;
-
-function portAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** The repository as a newcomer's clone has it (tracked and new files), sharing node_modules and .tools. */
-function copyRepository(target: string): void {
-  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
-    cwd: PROJECT_DIR,
-    encoding: 'utf8',
-  })
-    .split('\0')
-    .filter((file) => file && fs.existsSync(path.join(PROJECT_DIR, file)));
-  for (const file of files) {
-    fs.mkdirSync(path.dirname(path.join(target, file)), { recursive: true });
-    fs.copyFileSync(path.join(PROJECT_DIR, file), path.join(target, file));
-  }
-  fs.symlinkSync(path.join(PROJECT_DIR, 'node_modules'), path.join(target, 'node_modules'));
-  fs.mkdirSync(path.join(target, '.tools'));
-  fs.symlinkSync(path.join(PROJECT_DIR, '.tools', 'pulumi'), path.join(target, '.tools', 'pulumi'));
-}
 
 describe('real CLI: npm start', { timeout: 600_000 }, () => {
   let copy: string;
@@ -128,5 +100,96 @@ describe('real CLI: npm start', { timeout: 600_000 }, () => {
     await waitFor('no process left running in the copy (hub, runtimes, provider host)', () =>
       processesIn(copy).length === 0 ? true : undefined,
     );
+  });
+});
+
+interface WorkflowStep {
+  name?: string;
+  run?: string;
+  uses?: string;
+  'timeout-minutes'?: number;
+}
+
+/** The `run` steps of the workflow's local-stack job, as written there. */
+function localJobSteps(): { job: { 'timeout-minutes'?: number }; steps: WorkflowStep[] } {
+  const { load } = require('js-yaml') as { load(text: string): unknown };
+  const workflow = load(
+    fs.readFileSync(path.join(PROJECT_DIR, '.github', 'workflows', 'iothub-stacks.yml'), 'utf8'),
+  ) as { jobs: Record<string, { 'timeout-minutes'?: number; steps: WorkflowStep[] }> };
+  const job = workflow.jobs['local-stack'];
+  assert.ok(job, 'the workflow has a local-stack job');
+  return { job, steps: job.steps.filter((step) => step.run !== undefined) };
+}
+
+function runStep(step: WorkflowStep, cwd: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    // GitHub runs `run:` with `bash -e {0}`; CI=true as there.
+    const child = spawn('bash', ['-e', '-c', step.run!], {
+      cwd,
+      env: { ...process.env, CI: 'true', FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+describe('the pipeline example: the local-stack job and its drift check', { timeout: 900_000 }, () => {
+  let copy: string;
+  before(async () => {
+    requireCli();
+    assert.equal(
+      await portAnswers(DEFAULT_LOCAL_HUB_PORT),
+      false,
+      `port ${DEFAULT_LOCAL_HUB_PORT} is in use`,
+    );
+    copy = path.join(WORK_ROOT, `pipeline-${process.pid}`);
+    fs.rmSync(copy, { recursive: true, force: true });
+    copyRepository(copy);
+  });
+  after(() => {
+    killProcessesIn(copy);
+    fs.rmSync(copy, { recursive: true, force: true });
+  });
+
+  test('every job and step has a time limit; the job provisions without device runtimes', () => {
+    const { job, steps } = localJobSteps();
+    assert.ok((job['timeout-minutes'] ?? 0) > 0, 'the job has timeout-minutes');
+    for (const step of steps) assert.ok((step['timeout-minutes'] ?? 0) > 0, `no time limit: ${step.run}`);
+    assert.ok(steps.some((step) => step.run === 'npm start -- --no-device'));
+  });
+
+  test("the job's steps run as written (npm ci aside), and the drift check fails once the hub drifted", async () => {
+    const { steps } = localJobSteps();
+    for (const step of steps.filter((s) => s.run!.trim() !== 'npm ci')) {
+      const minutes = step['timeout-minutes'] ?? 10;
+      const { code, output } = await within(
+        `step "${step.name ?? step.run}"`,
+        runStep(step, copy),
+        minutes * 60_000,
+      );
+      assert.equal(code, 0, `step "${step.name ?? step.run}" failed:\n${output}`);
+      if (step.run!.startsWith('npm start')) {
+        assert.doesNotMatch(output, /==> run-module-runtimes/, 'no device runtime in the pipeline');
+        assert.match(output, /\+ 4 created/);
+      }
+    }
+    // Someone changes the module's desired value outside Pulumi: the same drift step now fails.
+    const registry = createHubClient(programConnectionString(HUB), {
+      caCertificate: fs.readFileSync(path.join(copy, '.local-hub', 'ca.pem'), 'utf8'),
+    }).registry;
+    const twin = (await registry.getModuleTwin('myFirstDevice', 'myFirstModule')).responseBody;
+    await registry.updateModuleTwin(
+      'myFirstDevice',
+      'myFirstModule',
+      { properties: { desired: { telemetryInterval: 5 } } },
+      twin.etag,
+    );
+    const drift = steps.find((step) => step.run!.includes('--expect-no-changes'))!;
+    const { code, output } = await within('the drift check', runStep(drift, copy), 300_000);
+    assert.notEqual(code, 0, `the drift check passed on a drifted hub:\n${output}`);
+    assert.match(output, /telemetryInterval\s*:\s*5\s*=>\s*122|ModuleTwin/);
   });
 });
