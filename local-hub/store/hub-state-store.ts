@@ -7,11 +7,14 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { hubErrors } from '../errors';
 import { createHubLogger, type HubLogger } from '../hub-logger';
 import { applyBulk, parseBulkRequest } from './bulk-operations';
+import { type ApplyScope, applyConfigurations } from './configuration-apply';
+import * as configurations from './configuration-operations';
 import { HubEvents } from './hub-events';
 import type { HubState } from './hub-state-types';
 import * as identities from './identity-operations';
 import { IdentityRuntime } from './identity-runtime';
 import { queryTwins } from './query-operations';
+import { SqliteConfigurations } from './sqlite-configurations';
 import { SqliteRegistry } from './sqlite-registry';
 import type { StoreContext } from './store-context';
 import * as twins from './twin-operations';
@@ -27,9 +30,11 @@ export function openHubState(o: OpenHubStateOptions): HubState {
   const clock = o.now ?? (() => new Date());
   const now = () => clock().toISOString();
   const db = SqliteRegistry.open('dataDir' in o ? { dataDir: o.dataDir } : { inMemory: true });
-  const events = new HubEvents(o.logger ?? createHubLogger({ level: 'warn' }));
+  const logger = o.logger ?? createHubLogger({ level: 'warn' });
+  const events = new HubEvents(logger);
   const ctx: StoreContext = {
     db,
+    configurations: new SqliteConfigurations(db),
     runtime: new IdentityRuntime(now),
     events,
     now,
@@ -54,24 +59,37 @@ export function openHubState(o: OpenHubStateOptions): HubState {
     if (closed) throw hubErrors.serverError('the hub state is closed');
     return fn();
   };
+  /** A write that may change which configuration targets which twin: re-apply them just after it. */
+  const apply = createApplyScheduler((scope) => {
+    if (!closed) write(() => applyConfigurations(ctx, scope, logger));
+  }, logger);
+  const writeThenApply = <T>(scope: ApplyScope, fn: () => T): T => {
+    const result = write(fn);
+    apply(scope);
+    return result;
+  };
 
   return {
-    createDevice: (id, body) => write(() => identities.createDevice(ctx, id, body)),
+    createDevice: (id, body) =>
+      writeThenApply([{ deviceId: id, moduleId: null }], () => identities.createDevice(ctx, id, body)),
     updateDevice: (id, body, ifMatch) => write(() => identities.updateDevice(ctx, id, body, ifMatch)),
     getDevice: (id) => read(() => identities.getDevice(ctx, id)),
     listDevices: (top) => read(() => identities.listDevices(ctx, top)),
     deleteDevice: (id, ifMatch) => write(() => identities.deleteDevice(ctx, id, ifMatch)),
-    createModule: (d, m, body) => write(() => identities.createModule(ctx, d, m, body)),
+    createModule: (d, m, body) =>
+      writeThenApply([{ deviceId: d, moduleId: m }], () => identities.createModule(ctx, d, m, body)),
     updateModule: (d, m, body, ifMatch) => write(() => identities.updateModule(ctx, d, m, body, ifMatch)),
     getModule: (d, m) => read(() => identities.getModule(ctx, d, m)),
     listModules: (d) => read(() => identities.listModules(ctx, d)),
     deleteModule: (d, m, ifMatch) => write(() => identities.deleteModule(ctx, d, m, ifMatch)),
     getTwin: (d, m) => read(() => twins.getTwin(ctx, d, m)),
-    patchTwin: (d, m, patch, ifMatch) => write(() => twins.patchTwin(ctx, d, m, patch, ifMatch)),
-    replaceTwin: (d, m, twin, ifMatch) => write(() => twins.replaceTwin(ctx, d, m, twin, ifMatch)),
+    patchTwin: (d, m, patch, ifMatch) =>
+      writeThenApply([{ deviceId: d, moduleId: m }], () => twins.patchTwin(ctx, d, m, patch, ifMatch)),
+    replaceTwin: (d, m, twin, ifMatch) =>
+      writeThenApply([{ deviceId: d, moduleId: m }], () => twins.replaceTwin(ctx, d, m, twin, ifMatch)),
     bulk: (operations) => {
       const entries = parseBulkRequest(operations);
-      return write(() => applyBulk(ctx, entries));
+      return writeThenApply('all', () => applyBulk(ctx, entries));
     },
     statistics: () =>
       read(() => {
@@ -79,6 +97,11 @@ export function openHubState(o: OpenHubStateOptions): HubState {
         return { totalDeviceCount: total, enabledDeviceCount: enabled, disabledDeviceCount: total - enabled };
       }),
     queryTwins: (query, pageSize, token) => read(() => queryTwins(ctx, query, pageSize, token)),
+    putConfiguration: (id, body, ifMatch) =>
+      writeThenApply('all', () => configurations.putConfiguration(ctx, id, body, ifMatch)),
+    getConfiguration: (id) => read(() => configurations.getConfiguration(ctx, id)),
+    listConfigurations: (top) => read(() => configurations.listConfigurations(ctx, top)),
+    deleteConfiguration: (id, ifMatch) => write(() => configurations.deleteConfiguration(ctx, id, ifMatch)),
 
     findIdentity: (d, m) =>
       read(() => {
@@ -102,5 +125,32 @@ export function openHubState(o: OpenHubStateOptions): HubState {
       closed = true;
       db.close();
     },
+  };
+}
+
+/**
+ * Collects the twins writes touched and applies configurations to them once, on the next turn of the
+ * event loop, in a write of its own (docs/iothub-facts.md §8.4: IoT Hub re-evaluates within minutes).
+ */
+function createApplyScheduler(
+  run: (scope: ApplyScope) => void,
+  logger: HubLogger,
+): (scope: ApplyScope) => void {
+  let pending: ApplyScope | undefined;
+  return (scope) => {
+    const first = pending === undefined;
+    pending = pending === 'all' || scope === 'all' ? 'all' : [...(pending ?? []), ...scope];
+    if (!first) return;
+    setImmediate(() => {
+      const due = pending!;
+      pending = undefined;
+      try {
+        run(due);
+      } catch (error) {
+        logger.error('applying configurations failed', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    });
   };
 }

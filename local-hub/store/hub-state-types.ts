@@ -123,5 +123,14 @@ export interface HubState extends DeviceFacingHubState {
   /** The subset of the IoT Hub query language described in twin-query.ts. */
   queryTwins(query: unknown, pageSize: number, continuationToken?: string): QueryPage;
 
+  /**
+   * Configurations (docs/iothub-facts.md §8.4): PUT without ifMatch creates, with it updates; GET and
+   * the list carry metrics computed now. Bodies are the REST wire shape.
+   */
+  putConfiguration(id: string, body: unknown, ifMatch?: string): JsonObject;
+  getConfiguration(id: string): JsonObject;
+  listConfigurations(top?: number): JsonObject[];
+  deleteConfiguration(id: string, ifMatch?: string): void;
+
   close(): void;
 }

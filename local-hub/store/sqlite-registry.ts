@@ -171,6 +171,11 @@ export class SqliteRegistry {
     return { total: row.total, enabled: row.enabled ?? 0 };
   }
 
+  /** For tables kept next to the registry (sqlite-configurations.ts): same file, same transactions. */
+  attach<T>(build: (db: Database.Database) => T): T {
+    return build(this.db);
+  }
+
   /** Runs `fn` in one transaction: everything or nothing is written (rolled back on throw). */
   transaction<T>(fn: () => T): T {
     return this.inTransaction(fn) as T;

@@ -8,10 +8,12 @@ import { type HubError, hubErrors } from '../errors';
 import type { HubEvents } from './hub-events';
 import type { Parsed } from './identity-input';
 import type { IdentityRuntime } from './identity-runtime';
+import type { SqliteConfigurations } from './sqlite-configurations';
 import type { IdentityRow, SqliteRegistry } from './sqlite-registry';
 
 export interface StoreContext {
   db: SqliteRegistry;
+  configurations: SqliteConfigurations;
   runtime: IdentityRuntime;
   events: HubEvents;
   /** ISO-8601 UTC with milliseconds (docs/iothub-facts.md §6 `$lastUpdated`). */

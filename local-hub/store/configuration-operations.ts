@@ -1,0 +1,125 @@
+/**
+ * Configuration CRUD (docs/iothub-facts.md §8.4): `PUT` without If-Match creates (409 if it exists),
+ * with If-Match (`*` or the etag) updates; content cannot change after creation, as in IoT Hub (a new
+ * configuration is made instead); DELETE honours If-Match. GET computes the system metrics (targeted,
+ * applied) and the custom metric queries over the twins as they are now.
+ */
+
+import { deepEqualJson, type JsonObject } from '../../lib/json-types';
+import { HubError, hubErrors } from '../errors';
+import { parseConfigurationInput } from './configuration-input';
+import {
+  appliedKey,
+  buildConfiguration,
+  type ConfigurationCounts,
+  compileQuery,
+  metricQueryText,
+  renderConfiguration,
+  type StoredConfiguration,
+  targetQueryText,
+} from './configuration-records';
+import { identityEtag } from './identity-records';
+import type { PositionedRow } from './sqlite-registry';
+import { checkEtag, type StoreContext, unwrap } from './store-context';
+import { matchesQuery, type ParsedQuery } from './twin-query';
+import { renderServiceTwin } from './twin-records';
+
+/** IoT Hub allows up to 100 configurations per hub (§8.4); the local hub keeps the same bound. */
+export const MAX_CONFIGURATIONS = 100;
+
+function requireConfiguration(ctx: StoreContext, id: string): StoredConfiguration {
+  const found = ctx.configurations.get(id);
+  if (!found) throw hubErrors.configurationNotFound(id);
+  return found;
+}
+
+export function putConfiguration(ctx: StoreContext, id: string, body: unknown, ifMatch?: string): JsonObject {
+  const input = unwrap(parseConfigurationInput(body, id));
+  const problem = [targetQueryText(input), ...Object.values(input.metricQueries).map(metricQueryText)]
+    .map((text) => compileQuery(text, 'query'))
+    .find((q): q is string => typeof q === 'string');
+  if (problem) throw hubErrors.argumentInvalid(problem);
+  const previous = ctx.configurations.get(id);
+  if (ifMatch === undefined && previous) {
+    throw new HubError(
+      409,
+      'ConfigurationAlreadyExists',
+      409001,
+      `Configuration ${JSON.stringify(id)} already exists (send If-Match to update it)`,
+    );
+  }
+  if (ifMatch !== undefined && !previous) throw hubErrors.configurationNotFound(id);
+  if (previous) {
+    checkEtag(previous.etag, ifMatch, 'configuration');
+    if (!deepEqualJson(previous.content, input.content)) {
+      throw hubErrors.argumentInvalid(
+        'the content of a configuration cannot be changed; create a new configuration',
+      );
+    }
+  } else if (ctx.configurations.list().length >= MAX_CONFIGURATIONS) {
+    throw hubErrors.argumentInvalid(`a hub holds at most ${MAX_CONFIGURATIONS} configurations`);
+  }
+  const etag = identityEtag(ctx.db.nextCounter('configurationEtag'));
+  const stored = buildConfiguration(id, input, previous, ctx.now(), etag);
+  ctx.configurations.put(stored);
+  return renderConfiguration(stored, countsOf(ctx, stored));
+}
+
+export function getConfiguration(ctx: StoreContext, id: string): JsonObject {
+  const stored = requireConfiguration(ctx, id);
+  return renderConfiguration(stored, countsOf(ctx, stored));
+}
+
+export function listConfigurations(ctx: StoreContext, top = MAX_CONFIGURATIONS): JsonObject[] {
+  return ctx.configurations
+    .list()
+    .slice(0, top)
+    .map((c) => renderConfiguration(c, countsOf(ctx, c)));
+}
+
+export function deleteConfiguration(ctx: StoreContext, id: string, ifMatch?: string): void {
+  const stored = requireConfiguration(ctx, id);
+  checkEtag(stored.etag, ifMatch, 'configuration');
+  ctx.configurations.delete(id);
+}
+
+/** Visits every twin of `kind` as the service sees it (what conditions are evaluated against). */
+export function forEachTwin(
+  ctx: StoreContext,
+  kind: 'devices' | 'devices.modules',
+  visit: (twin: JsonObject, row: PositionedRow) => void,
+): void {
+  ctx.db.scanAfter(kind === 'devices' ? 'device' : 'module', 0, (row) => {
+    const { deviceId, moduleId } = row.identity;
+    const device = moduleId === null ? row : (ctx.db.get(deviceId, null) ?? row);
+    const twin = renderServiceTwin(
+      device.identity,
+      row.identity,
+      row.twin,
+      ctx.runtime.get(deviceId, moduleId),
+    );
+    visit(twin as unknown as JsonObject, row);
+    return true;
+  });
+}
+
+function countsOf(ctx: StoreContext, c: StoredConfiguration): ConfigurationCounts {
+  const target = compileQuery(targetQueryText(c), 'targetCondition') as ParsedQuery;
+  const key = appliedKey(c);
+  const counts: ConfigurationCounts = { targeted: 0, applied: 0, metrics: {} };
+  forEachTwin(ctx, target.source, (twin, row) => {
+    if (!matchesQuery(twin, target.where)) return;
+    counts.targeted += 1;
+    const { deviceId, moduleId, generationId } = row.identity;
+    if (ctx.configurations.applied({ deviceId, moduleId, generationId }) === key) counts.applied += 1;
+  });
+  for (const [name, text] of Object.entries(c.metricQueries)) {
+    const query = compileQuery(metricQueryText(text), name) as ParsedQuery;
+    let count = 0;
+    forEachTwin(ctx, query.source, (twin) => {
+      if (matchesQuery(twin, query.where)) count += 1;
+    });
+    counts.metrics[name] = count;
+  }
+  return counts;
+}
