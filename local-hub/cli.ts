@@ -5,7 +5,7 @@
  *
  * Flags (all optional; `--config <file.json>` takes the same names as keys, flags win):
  *   --port <n>  --bind <addr>  --data-dir <dir>  --in-memory  --host-name <name> (repeatable)
- *   --standard-ports  --log-level <level>  --throttle <F1|S1|S2|S3> --units <n>
+ *   --standard-ports  --log-level <level>  --throttle <F1|S1|S2|S3> --units <n>  --latency-ms <n>
  *   --max-connections <n>  --max-connections-per-address <n>
  *   --policy-key-file <policy>=<file> (repeatable)  --policy-key <policy>=<primary>[,<secondary>] (repeatable)
  * Keys also come from LOCAL_HUB_POLICY_KEYS (policy-keys.ts), which keeps them off the command line.
@@ -18,7 +18,7 @@ import {
   type WellKnownKeyInForce,
 } from '../lib/local-hub-defaults';
 import type { LogLevel } from './hub-logger';
-import { type LocalHub, type LocalHubOptions, startLocalHub } from './local-hub';
+import { type LocalHub, type LocalHubOptions, MAX_LATENCY_MS, startLocalHub } from './local-hub';
 import {
   applyKeyEntries,
   type KeyEntry,
@@ -38,6 +38,7 @@ const FLAGS = {
   'log-level': { type: 'string' },
   throttle: { type: 'string' },
   units: { type: 'string' },
+  'latency-ms': { type: 'string' },
   'max-connections': { type: 'string' },
   'max-connections-per-address': { type: 'string' },
   'policy-key': { type: 'string', multiple: true },
@@ -59,6 +60,7 @@ const USAGE = `Usage: npm run hub -- [options]
   --log-level <level>        debug | info | warn | error | silent (default info)
   --throttle <tier>          enforce IoT Hub quotas of F1 | S1 | S2 | S3
   --units <n>                units of that tier (default 1)
+  --latency-ms <n>           add n ms of round-trip latency to every service REST request (default 0)
   --max-connections <n>      open connections per port (default: under the open-file limit, at most 4000)
   --max-connections-per-address <n>  of those, from one remote address (default half)
   --policy-key-file <name>=<file>  replace a policy's keys with those in <file> ("<primary>[,<secondary>]"), repeatable
@@ -159,6 +161,8 @@ function toOptions(raw: RawSettings, problems: string[]): LocalHubOptions {
   }
   const throttle = throttleSetting(raw, problems);
   if (throttle) options.throttle = throttle;
+  const latency = integerSetting(raw['latency-ms'], '--latency-ms', 0, MAX_LATENCY_MS, problems);
+  if (latency !== undefined) options.latencyMs = latency;
   const max = integerSetting(raw['max-connections'], '--max-connections', 1, 1_000_000, problems);
   if (max !== undefined) options.maxConnections = max;
   const perAddress = integerSetting(

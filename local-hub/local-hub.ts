@@ -57,6 +57,11 @@ export interface LocalHubOptions {
   maxConnections?: number;
   /** Per listening port and remote address; default half of maxConnections. */
   maxConnectionsPerAddress?: number;
+  /**
+   * Round-trip latency added to every service REST request (ms, default 0): the answer is written
+   * this long after the request was handled, to test timeouts or benchmark against a distant hub.
+   */
+  latencyMs?: number;
 }
 
 export interface LocalHub {
@@ -90,6 +95,8 @@ export interface LocalHub {
 
 const STANDARD_PORTS = { https: 443, mqtts: 8883 } as const;
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+/** Ten minutes: more than any SDK timeout a user would test against. */
+export const MAX_LATENCY_MS = 600_000;
 
 interface ResolvedOptions {
   port: number;
@@ -98,6 +105,7 @@ interface ResolvedOptions {
   hostNames: string[];
   policies: readonly PolicyDefinition[];
   logLevel: LogLevel;
+  latencyMs: number;
   maxConnections: number;
   maxConnectionsPerAddress: number;
 }
@@ -126,6 +134,12 @@ export function resolveLocalHubOptions(options: LocalHubOptions): ResolvedOption
       problems.push(`policies[${i}].keyName: ${JSON.stringify(name)} appears twice`);
   }
   const limits = connectionLimits(options, problems);
+  const latencyMs = options.latencyMs ?? 0;
+  if (!Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > MAX_LATENCY_MS) {
+    problems.push(
+      `latencyMs: ${String(latencyMs)} is not valid; use an integer from 0 (none) to ${MAX_LATENCY_MS}`,
+    );
+  }
   if (problems.length > 0) throw new Error(`Invalid local hub options:\n  ${problems.join('\n  ')}`);
   const bindAddress = options.bindAddress ?? DEFAULT_LOCAL_HUB_HOST;
   const wildcard = bindAddress === '0.0.0.0' || bindAddress === '::';
@@ -137,6 +151,7 @@ export function resolveLocalHubOptions(options: LocalHubOptions): ResolvedOption
     hostNames: [...(options.hostNames ?? []), ...(wildcard ? [] : [bindAddress])],
     policies,
     logLevel,
+    latencyMs,
     ...limits,
   };
 }
@@ -200,6 +215,7 @@ async function wire(
       isOwnHostName,
       logger,
       methods,
+      latencyMs: config.latencyMs,
       ...(parts.throttle ? { throttle: parts.throttle } : {}),
     }),
   );

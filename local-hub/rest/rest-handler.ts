@@ -2,7 +2,8 @@
  * The service REST API as one `http.RequestListener`. The pipeline order is written once, here:
  *   1. parse the path (percent-decoded segments) → 2. route (404 / 405) → 3. api-version (400)
  *   → 4. authenticate + authorize (401) → 5. read the JSON body (415 / 413 / 400)
- *   → 6. throttle (wait or 429) → 7. handler over the store → 8. respond, log one line.
+ *   → 6. throttle (wait or 429) → 7. handler over the store → 8. wait the added latency, if any
+ *   → 9. respond, log one line.
  * Every failure is a HubError rendered by errors.ts in the legacy wire shape (docs/iothub-facts.md §1.4).
  */
 import type * as http from 'node:http';
@@ -28,6 +29,11 @@ export interface RestHandlerOptions {
   methods?: MethodDispatcher;
   /** Clock in ms for token expiry (tests); default Date.now. */
   now?: () => number;
+  /**
+   * Added round-trip latency (`--latency-ms`): every response, errors included, is written this many
+   * ms after the request was handled, as a distant hub answers. Default 0: no delay, no timer.
+   */
+  latencyMs?: number;
 }
 
 /** The options plus what the handler keeps across requests. */
@@ -51,15 +57,31 @@ export function createRestHandler(options: RestHandlerOptions): http.RequestList
   return (req, res) => {
     const started = process.hrtime.bigint();
     let path = '';
-    handle(req, res, o, (p) => {
+    answer(req, res, o, (p) => {
       path = p;
-    })
-      .catch((err: unknown) => fail(res, err, o.logger))
-      .then((status) => {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        o.logger.info('request', { method: req.method, path, status, ms: Math.round(ms * 10) / 10 });
-      });
+    }).then((status) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      o.logger.info('request', { method: req.method, path, status, ms: Math.round(ms * 10) / 10 });
+    });
   };
+}
+
+/** Handles the request, waits the configured latency, then writes the answer or the error. */
+async function answer(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  o: HandlerContext,
+  notePath: (path: string) => void,
+): Promise<number> {
+  let outcome: { result: RouteResult } | { error: unknown };
+  try {
+    outcome = { result: await handle(req, res, o, notePath) };
+  } catch (error) {
+    outcome = { error };
+  }
+  const latencyMs = o.latencyMs ?? 0;
+  if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+  return 'result' in outcome ? respond(res, outcome.result) : fail(res, outcome.error, o.logger);
 }
 
 async function handle(
@@ -67,7 +89,7 @@ async function handle(
   res: http.ServerResponse,
   o: HandlerContext,
   notePath: (path: string) => void,
-): Promise<number> {
+): Promise<RouteResult> {
   const target = parseTarget(req.url ?? '/');
   notePath(target.path);
   const match = matchRoute(req.method ?? 'GET', target.segments);
@@ -87,7 +109,7 @@ async function handle(
   authorize(req, route, params, o);
   const body = route.hasBody ? await readJsonBody(req) : undefined;
   if (o.throttle && route.throttle) await o.throttle.acquire(route.throttle, route.cost?.(body) ?? 1);
-  const result = await route.handle({
+  return await route.handle({
     state: o.state,
     methods: o.methods,
     params,
@@ -96,8 +118,6 @@ async function handle(
     query: target.query,
     headers: req.headers,
   });
-  respond(res, result);
-  return result.status;
 }
 
 function authorize(
@@ -158,18 +178,19 @@ function parseIfMatch(header: string | undefined): string | undefined {
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** The SDK parses a body only when content-type contains application/json (docs/iothub-facts.md §0.3). */
-function respond(res: http.ServerResponse, result: RouteResult): void {
+function respond(res: http.ServerResponse, result: RouteResult): number {
   const headers: Record<string, string | number> = { ...result.headers };
   if (result.body === undefined) {
     res.writeHead(result.status, headers);
     res.end();
-    return;
+    return result.status;
   }
   const text = JSON.stringify(result.body);
   headers['content-type'] = JSON_CONTENT_TYPE;
   headers['content-length'] = Buffer.byteLength(text);
   res.writeHead(result.status, headers);
   res.end(text);
+  return result.status;
 }
 
 function fail(res: http.ServerResponse, err: unknown, logger: HubLogger): number {

@@ -41,6 +41,17 @@ describe('npm run hub flags', () => {
     assert.deepEqual(options, { port: 0, inMemory: true, throttle: { tier: 'S1', units: 2 } });
   });
 
+  test('--latency-ms becomes latencyMs; a bad value names the flag and the range', () => {
+    assert.deepEqual(parseHubArguments(['--latency-ms', '40']), { latencyMs: 40 });
+    assert.deepEqual(parseHubArguments(['--latency-ms', '0']), { latencyMs: 0 });
+    for (const bad of ['-5', '1.5', 'slow', '600001']) {
+      assert.throws(
+        () => parseHubArguments([`--latency-ms=${bad}`]),
+        /--latency-ms .* is not valid; expected an integer from 0 to 600000/,
+      );
+    }
+  });
+
   test('every bad flag is reported at once, naming the valid values', () => {
     assert.throws(
       () => parseHubArguments(['--port', '70000', '--log-level', 'loud', '--in-memory', '--data-dir', 'x']),
