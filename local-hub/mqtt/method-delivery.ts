@@ -18,8 +18,7 @@ export function connectMethodDelivery(
   logger: HubLogger,
 ): () => void {
   const subscribed = (client: Client | undefined): client is Client =>
-    client !== undefined &&
-    client.connected &&
+    client?.connected === true &&
     connections.liveIdentity(client) !== undefined &&
     Boolean(subscriptionsOf(client)[METHOD_REQUEST_FILTER]);
 

@@ -1,6 +1,6 @@
 /**
  * `POST /twins/{deviceId}[/modules/{moduleId}]/methods` (docs/iothub-facts.md §8.1): the right is
- * ServiceConnect, the throttle IoT Hub's direct-method quota metered in 8 KB (§5). The answer is
+ * ServiceConnect, the throttle IoT Hub's direct-method quota metered in 8 KB (§8.1). The answer is
  * `{"status": <the device's status>, "payload": <its JSON>}` with HTTP 200; an unknown identity is
  * 404 DeviceNotFound / ModuleNotFound at once, an offline one 404 DeviceNotOnline after the connect
  * timeout, a silent one 504 GatewayTimeout after the response timeout (method-dispatcher.ts).
@@ -38,7 +38,7 @@ async function invokeMethod(call: RouteCall): Promise<RouteResult> {
   return { status: 200, body: result };
 }
 
-/** One operation per started 8 KB of payload (§5 "metered in 8 KB"). */
+/** One operation per started 8 KB of payload (§8.1 "metered in 8 KB"). */
 function methodCost(body: unknown): number {
   const payload = typeof body === 'object' && body !== null ? (body as { payload?: unknown }).payload : null;
   const bytes = Buffer.byteLength(JSON.stringify(payload ?? null) ?? 'null');
