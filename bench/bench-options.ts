@@ -44,6 +44,18 @@ export interface BenchSizes {
   programLoadRuns: number;
   footprintDevices: number;
   footprintModules: number;
+  /** Real CLI (a): device+module+twin lifecycles per round (up, edit up, destroy) and rounds. */
+  realCliLifecycles: number;
+  realCliRounds: number;
+  /**
+   * Real CLI: `--parallel` of every up/destroy, and the raw SDK baseline's calls in flight in (a).
+   * (b) and (c) use the scale sizes above (the same 1,000 modules with twins).
+   */
+  realCliParallel: number;
+  /** Round-trip latency the hub adds in (a), (b) and (c) (`--latency-ms`). */
+  realCliLatencyMs: number;
+  /** Real CLI (d): fresh-process previews per program, interleaved. */
+  realCliPreviewRuns: number;
 }
 
 const FULL: BenchSizes = {
@@ -63,6 +75,11 @@ const FULL: BenchSizes = {
   programLoadRuns: 5,
   footprintDevices: 10_000,
   footprintModules: 10_000,
+  realCliLifecycles: 200,
+  realCliRounds: 3,
+  realCliParallel: 16,
+  realCliLatencyMs: 40,
+  realCliPreviewRuns: 5,
 };
 
 const QUICK: BenchSizes = {
@@ -82,6 +99,11 @@ const QUICK: BenchSizes = {
   programLoadRuns: 2,
   footprintDevices: 300,
   footprintModules: 300,
+  realCliLifecycles: 10,
+  realCliRounds: 1,
+  realCliParallel: 8,
+  realCliLatencyMs: 40,
+  realCliPreviewRuns: 1,
 };
 
 export function isQuick(): boolean {
@@ -89,8 +111,13 @@ export function isQuick(): boolean {
 }
 
 /** BENCH_S1_UNITS=<n> overrides the S1 units (e.g. to see where the providers' retry budget runs out). */
+/** BENCH_CLI_PARALLEL=<n> overrides the real-CLI benchmarks' `--parallel` (and the baseline's concurrency). */
 export function benchSizes(): BenchSizes {
-  const sizes = isQuick() ? QUICK : FULL;
+  let sizes = isQuick() ? QUICK : FULL;
   const units = Number(process.env['BENCH_S1_UNITS']);
-  return Number.isInteger(units) && units >= 1 && units <= 200 ? { ...sizes, scaleS1Units: units } : sizes;
+  if (Number.isInteger(units) && units >= 1 && units <= 200) sizes = { ...sizes, scaleS1Units: units };
+  const parallel = Number(process.env['BENCH_CLI_PARALLEL']);
+  if (Number.isInteger(parallel) && parallel >= 1 && parallel <= 1024)
+    sizes = { ...sizes, realCliParallel: parallel };
+  return sizes;
 }

@@ -19,6 +19,8 @@ export interface HubProcessOptions {
   throttle?: { tier: 'S1' | 'S2' | 'S3' | 'F1'; units: number };
   /** Default 'warn' (nothing per request). */
   logLevel?: 'debug' | 'info' | 'warn';
+  /** `--latency-ms`: round-trip latency added to every service REST answer (default 0). */
+  latencyMs?: number;
 }
 
 export interface BenchHub {
@@ -64,6 +66,7 @@ function cliArgs(o: HubProcessOptions): string[] {
   ];
   args.push(...(o.dataDir === undefined ? ['--in-memory'] : ['--data-dir', o.dataDir]));
   if (o.throttle) args.push('--throttle', o.throttle.tier, '--units', String(o.throttle.units));
+  if (o.latencyMs) args.push('--latency-ms', String(o.latencyMs));
   return args;
 }
 

@@ -1,9 +1,11 @@
 /**
- * `npm run bench`: the five benchmarks of issue #5 in sequence, then a summary table (markdown, so
+ * `npm run bench`: the five benchmarks of issue #5 and the real-CLI one of issue #9 (bench/real-cli.ts:
+ * `pulumi up`/`preview`/`destroy` through the real CLI) in sequence, then a summary table (markdown, so
  * it can go into docs/benchmarks.md as is). Not part of `npm test`: benchmarks print ratios against a
  * baseline measured in the same run and assert nothing (docs/benchmarks.md).
  *
- *   npm run bench                      all five
+ *   npm run bench                      all six
+ *   npm run bench -- real-cli          only the real-CLI ratios (a)–(d)
  *   npm run bench -- scale fan-out     only those
  *   BENCH_QUICK=1 npm run bench        small sizes, to check that they still run
  */
@@ -14,6 +16,7 @@ import { runFootprint } from './footprint';
 import { describeMachine } from './machine';
 import { runProgramLoad } from './program-load';
 import { runProviderOverhead } from './provider-overhead';
+import { runRealCli } from './real-cli';
 import { runScale } from './scale';
 import { describeTarget, meetsTarget } from './stats';
 
@@ -23,6 +26,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   'fan-out': () => runFanOut(),
   'program-load': () => runProgramLoad(),
   footprint: () => runFootprint(),
+  'real-cli': () => runRealCli(),
 };
 
 function selected(args: readonly string[]): string[] {
