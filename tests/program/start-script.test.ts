@@ -118,9 +118,13 @@ describe('scripts/install-pulumi.sh', () => {
 
   const run = (env: NodeJS.ProcessEnv) =>
     new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn('/bin/bash', [path.join(project, 'scripts', 'install-pulumi.sh'), '--no-download'], {
-        env: { HOME: project, ...env },
-      });
+      const child = spawn(
+        '/bin/bash',
+        [path.join(project, 'scripts', 'install-pulumi.sh'), '--no-download'],
+        {
+          env: { HOME: project, ...env },
+        },
+      );
       let output = '';
       child.stdout.on('data', (c) => (output += c));
       child.stderr.on('data', (c) => (output += c));
