@@ -3,20 +3,16 @@
  * problem listed exactly once, with its path, and nothing is created on the hub or in the state.
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createHubClient } from '../../dynamic-providers/iothub-client';
-import type { LocalHub } from '../../local-hub';
 import {
   type CliStack,
   createCliStack,
   killProcessesIn,
   programConnectionString,
   spawnPulumiScript,
-  WORK_ROOT,
+  startCliHub,
 } from '../support/cli-stack';
-import { startTestHub } from '../support/local-hub-fixture';
 import { within } from '../support/runtime-wait';
 
 const BROKEN = `    - deviceId: gw
@@ -39,17 +35,16 @@ const PROBLEMS = [
 ];
 
 describe('real CLI: a broken stack config', { timeout: 300_000 }, () => {
-  let hub: LocalHub;
+  let hub: Awaited<ReturnType<typeof startCliHub>>;
   let stack: CliStack;
   before(async () => {
-    fs.mkdirSync(WORK_ROOT, { recursive: true });
-    hub = await startTestHub({ dataDir: fs.mkdtempSync(path.join(WORK_ROOT, 'hub-')) });
+    hub = await startCliHub();
     stack = await createCliStack('broken', hub, BROKEN);
   });
   after(async () => {
     killProcessesIn(stack.workDir);
     stack.remove();
-    await hub.close();
+    await hub.closeAndRemove();
   });
 
   for (const command of ['preview', 'up'] as const) {

@@ -6,10 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createHubClient } from '../../dynamic-providers/iothub-client';
-import type { LocalHub } from '../../local-hub';
 import {
   type CliStack,
   createCliStack,
@@ -18,9 +16,8 @@ import {
   processesIn,
   programConnectionString,
   spawnPulumiScript,
-  WORK_ROOT,
+  startCliHub,
 } from '../support/cli-stack';
-import { startTestHub } from '../support/local-hub-fixture';
 import { waitFor, within } from '../support/runtime-wait';
 
 const DEVICES = 20;
@@ -42,17 +39,16 @@ function commName(pid: number): string {
 }
 
 describe('real CLI: kill -9 in the middle of a 200-module up, then recover', { timeout: 900_000 }, () => {
-  let hub: LocalHub;
+  let hub: Awaited<ReturnType<typeof startCliHub>>;
   let stack: CliStack;
   before(async () => {
-    fs.mkdirSync(WORK_ROOT, { recursive: true });
-    hub = await startTestHub({ dataDir: fs.mkdtempSync(path.join(WORK_ROOT, 'hub-')) });
+    hub = await startCliHub();
     stack = await createCliStack('interrupted', hub, DECLARED);
   });
   after(async () => {
     killProcessesIn(stack.workDir);
     stack.remove();
-    await hub.close();
+    await hub.closeAndRemove();
   });
 
   test('recover converges: every declared identity once, nothing else on the hub, no change left', async () => {

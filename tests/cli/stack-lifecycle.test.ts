@@ -12,17 +12,15 @@ import { after, before, describe, test } from 'node:test';
 import { ModuleClient } from 'azure-iot-device';
 import { Mqtt } from 'azure-iot-device-mqtt';
 import { createHubClient } from '../../dynamic-providers/iothub-client';
-import type { LocalHub } from '../../local-hub';
 import {
   type CliStack,
   createCliStack,
   fleetYaml,
   killProcessesIn,
   programConnectionString,
-  WORK_ROOT,
+  startCliHub,
 } from '../support/cli-stack';
 import { readHub } from '../support/lifecycle-hub-view';
-import { startTestHub } from '../support/local-hub-fixture';
 import { within } from '../support/runtime-wait';
 
 /** Two devices of two modules; module twins desire telemetryInterval 100 + module index. */
@@ -30,7 +28,7 @@ const DECLARED = fleetYaml(2, 2, (_d, m) => ({ telemetryInterval: 100 + m }));
 const RESOURCES = 1 + 2 + 4 + 4; // stack, devices, modules, module twins
 
 describe('real CLI: a stack from up to destroy', { timeout: 600_000 }, () => {
-  let hub: LocalHub;
+  let hub: Awaited<ReturnType<typeof startCliHub>>;
   let stack: CliStack;
   let output = '';
   const collect = (text: string) => {
@@ -44,14 +42,13 @@ describe('real CLI: a stack from up to destroy', { timeout: 600_000 }, () => {
     (await registry().getModuleTwin(deviceId, moduleId)).responseBody.properties.desired;
 
   before(async () => {
-    fs.mkdirSync(WORK_ROOT, { recursive: true });
-    hub = await startTestHub({ dataDir: fs.mkdtempSync(path.join(WORK_ROOT, 'hub-')) });
+    hub = await startCliHub();
     stack = await createCliStack('lifecycle', hub, DECLARED);
   });
   after(async () => {
     killProcessesIn(stack.workDir);
     stack.remove();
-    await hub.close();
+    await hub.closeAndRemove();
   });
 
   test('up creates every declared identity and twin; a second up changes nothing', async () => {

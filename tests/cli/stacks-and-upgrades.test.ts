@@ -18,29 +18,25 @@ import {
   fleetYaml,
   killProcessesIn,
   programConnectionString,
-  WORK_ROOT,
+  startCliHub,
 } from '../support/cli-stack';
 import { readHub } from '../support/lifecycle-hub-view';
-import { startTestHub } from '../support/local-hub-fixture';
 
 const registryOf = (hub: LocalHub) =>
   createHubClient(programConnectionString(hub.hostName), { caCertificate: hub.caCertificatePem }).registry;
 
 describe('real CLI: stacks and upgrades', { timeout: 600_000 }, () => {
-  const hubs: LocalHub[] = [];
+  const hubs: Awaited<ReturnType<typeof startCliHub>>[] = [];
   const stacks: CliStack[] = [];
   before(async () => {
-    fs.mkdirSync(WORK_ROOT, { recursive: true });
-    for (let i = 0; i < 3; i++) {
-      hubs.push(await startTestHub({ dataDir: fs.mkdtempSync(path.join(WORK_ROOT, 'hub-')) }));
-    }
+    for (let i = 0; i < 3; i++) hubs.push(await startCliHub());
   });
   after(async () => {
     for (const stack of stacks) {
       killProcessesIn(stack.workDir);
       stack.remove();
     }
-    for (const hub of hubs) await hub.close();
+    for (const hub of hubs) await hub.closeAndRemove();
   });
 
   test('two stacks on two hubs with the same ids: an edit or a destroy of one never touches the other', async () => {

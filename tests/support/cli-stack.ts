@@ -11,7 +11,9 @@ import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PROGRAM_POLICY_NAME, WELL_KNOWN_POLICIES } from '../../lib/local-hub-defaults';
+import type { LocalHub } from '../../local-hub';
 import { type Engine, openEngine, PROJECT_DIR, TOOLS_ROOT } from '../../scripts/pulumi-engine';
+import { startTestHub } from './local-hub-fixture';
 
 export const CLI_PATH = path.join(TOOLS_ROOT, 'bin', 'pulumi');
 export const WORK_ROOT = path.join(PROJECT_DIR, '.test-work');
@@ -188,4 +190,17 @@ export function spawnPulumiScript(args: string[], env: NodeJS.ProcessEnv = proce
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))),
   );
   return { child, output: () => output, exited };
+}
+
+/** An in-process local hub with a data directory under `.test-work/` (the program reads its CA file). */
+export async function startCliHub(): Promise<LocalHub & { closeAndRemove(): Promise<void> }> {
+  fs.mkdirSync(WORK_ROOT, { recursive: true });
+  const dataDir = fs.mkdtempSync(path.join(WORK_ROOT, 'hub-'));
+  const hub = await startTestHub({ dataDir });
+  return Object.assign(hub, {
+    async closeAndRemove() {
+      await hub.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  });
 }
