@@ -4,12 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createHubClient } from '../../dynamic-providers/iothub-client';
 import {
   type CliStack,
   createCliStack,
+  hubRegistry,
   killProcessesIn,
-  programConnectionString,
   spawnPulumiScript,
   startCliHub,
 } from '../support/cli-stack';
@@ -71,9 +70,7 @@ describe('real CLI: a broken stack config', { timeout: 300_000 }, () => {
         const count = diagnostics.split(`${problem}: `).length - 1;
         assert.equal(count, 1, `"${problem}" appears ${count} times:\n${diagnostics}`);
       }
-      const registry = createHubClient(programConnectionString(hub.hostName), {
-        caCertificate: hub.caCertificatePem,
-      }).registry;
+      const registry = hubRegistry(hub);
       assert.deepEqual((await registry.list()).responseBody, [], 'the hub has no device');
       const exported = JSON.parse((await stack.cli(['stack', 'export'])).stdout) as {
         deployment: { resources?: { type: string }[] };
@@ -93,9 +90,7 @@ describe('real CLI: a broken stack config', { timeout: 300_000 }, () => {
     const output = run.output();
     assert.equal(code, 1, output);
     assert.doesNotMatch(output, /deleted|deleting/, output);
-    const registry = createHubClient(programConnectionString(hub.hostName), {
-      caCertificate: hub.caCertificatePem,
-    }).registry;
+    const registry = hubRegistry(hub);
     assert.deepEqual(
       (await registry.getModulesOnDevice('kept')).responseBody.map((m) => m.moduleId),
       ['m'],

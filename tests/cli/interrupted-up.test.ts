@@ -7,14 +7,13 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { createHubClient } from '../../dynamic-providers/iothub-client';
 import {
   type CliStack,
   createCliStack,
   fleetYaml,
+  hubRegistry,
   killProcessesIn,
   processesIn,
-  programConnectionString,
   spawnPulumiScript,
   startCliHub,
 } from '../support/cli-stack';
@@ -52,9 +51,7 @@ describe('real CLI: kill -9 in the middle of a 200-module up, then recover', { t
   });
 
   test('recover converges: every declared identity once, nothing else on the hub, no change left', async () => {
-    const registry = createHubClient(programConnectionString(hub.hostName), {
-      caCertificate: hub.caCertificatePem,
-    }).registry;
+    const registry = hubRegistry(hub);
     const up = spawnPulumiScript(['up', '--stack', stack.name, '--cwd', stack.workDir]);
     const createdSoFar = () => (up.output().match(/ created \(/g) ?? []).length;
     await waitFor(

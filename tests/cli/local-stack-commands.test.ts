@@ -9,17 +9,10 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createHubClient } from '../../dynamic-providers/iothub-client';
 import { DEFAULT_LOCAL_HUB_PORT } from '../../lib/local-hub-defaults';
 import { PROJECT_DIR } from '../../scripts/pulumi-engine';
-import {
-  killProcessesIn,
-  processesIn,
-  programConnectionString,
-  requireCli,
-  WORK_ROOT,
-} from '../support/cli-stack';
-import { copyRepository, portAnswers } from '../support/repository-copy';
+import { hubRegistry, killProcessesIn, processesIn, requireCli, WORK_ROOT } from '../support/cli-stack';
+import { freshRepositoryCopy, portAnswers } from '../support/repository-copy';
 import { waitFor, within } from '../support/runtime-wait';
 
 const HUB = `127.0.0.1:${DEFAULT_LOCAL_HUB_PORT}`;
@@ -28,14 +21,7 @@ describe('real CLI: npm start', { timeout: 600_000 }, () => {
   let copy: string;
   before(async () => {
     requireCli();
-    assert.equal(
-      await portAnswers(DEFAULT_LOCAL_HUB_PORT),
-      false,
-      `port ${DEFAULT_LOCAL_HUB_PORT} is in use (a hub from npm run hub?): npm start would use it; stop it first`,
-    );
-    copy = path.join(WORK_ROOT, `npm-start-${process.pid}`);
-    fs.rmSync(copy, { recursive: true, force: true });
-    copyRepository(copy);
+    copy = await freshRepositoryCopy('npm-start', WORK_ROOT, DEFAULT_LOCAL_HUB_PORT);
   });
   after(() => {
     killProcessesIn(copy);
@@ -69,9 +55,10 @@ describe('real CLI: npm start', { timeout: 600_000 }, () => {
       assert.match(output, /\+ 4 created/);
 
       // The acknowledgement is on the hub: reported telemetryInterval with ac 200 at the desired version.
-      const registry = createHubClient(programConnectionString(HUB), {
-        caCertificate: fs.readFileSync(path.join(copy, '.local-hub', 'ca.pem'), 'utf8'),
-      }).registry;
+      const registry = hubRegistry({
+        hostName: HUB,
+        caCertificatePem: fs.readFileSync(path.join(copy, '.local-hub', 'ca.pem'), 'utf8'),
+      });
       const ack = await waitFor('the module to report its acknowledgement', async () => {
         const twin = (await registry.getModuleTwin('myFirstDevice', 'myFirstModule')).responseBody;
         const reported = twin.properties.reported['telemetryInterval'] as
@@ -140,14 +127,7 @@ describe('the pipeline example: the local-stack job and its drift check', { time
   let copy: string;
   before(async () => {
     requireCli();
-    assert.equal(
-      await portAnswers(DEFAULT_LOCAL_HUB_PORT),
-      false,
-      `port ${DEFAULT_LOCAL_HUB_PORT} is in use`,
-    );
-    copy = path.join(WORK_ROOT, `pipeline-${process.pid}`);
-    fs.rmSync(copy, { recursive: true, force: true });
-    copyRepository(copy);
+    copy = await freshRepositoryCopy('pipeline', WORK_ROOT, DEFAULT_LOCAL_HUB_PORT);
   });
   after(() => {
     killProcessesIn(copy);
@@ -177,9 +157,10 @@ describe('the pipeline example: the local-stack job and its drift check', { time
       }
     }
     // Someone changes the module's desired value outside Pulumi: the same drift step now fails.
-    const registry = createHubClient(programConnectionString(HUB), {
-      caCertificate: fs.readFileSync(path.join(copy, '.local-hub', 'ca.pem'), 'utf8'),
-    }).registry;
+    const registry = hubRegistry({
+      hostName: HUB,
+      caCertificatePem: fs.readFileSync(path.join(copy, '.local-hub', 'ca.pem'), 'utf8'),
+    });
     const twin = (await registry.getModuleTwin('myFirstDevice', 'myFirstModule')).responseBody;
     await registry.updateModuleTwin(
       'myFirstDevice',

@@ -11,11 +11,11 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ModuleClient } from 'azure-iot-device';
 import { Mqtt } from 'azure-iot-device-mqtt';
-import { createHubClient } from '../../dynamic-providers/iothub-client';
 import {
   type CliStack,
   createCliStack,
   fleetYaml,
+  hubRegistry,
   killProcessesIn,
   programConnectionString,
   startCliHub,
@@ -34,10 +34,7 @@ describe('real CLI: a stack from up to destroy', { timeout: 600_000 }, () => {
   const collect = (text: string) => {
     output += text;
   };
-  const registry = () =>
-    createHubClient(programConnectionString(hub.hostName), {
-      caCertificate: hub.caCertificatePem,
-    }).registry;
+  const registry = () => hubRegistry(hub);
   const desiredOf = async (deviceId: string, moduleId: string) =>
     (await registry().getModuleTwin(deviceId, moduleId)).responseBody.properties.desired;
 

@@ -9,21 +9,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
-import { createHubClient } from '../../dynamic-providers/iothub-client';
 import { PROVIDERS } from '../../dynamic-providers/provider-table';
 import type { LocalHub } from '../../local-hub';
 import {
   type CliStack,
   createCliStack,
   fleetYaml,
+  hubRegistry,
   killProcessesIn,
-  programConnectionString,
   startCliHub,
 } from '../support/cli-stack';
 import { readHub } from '../support/lifecycle-hub-view';
 
-const registryOf = (hub: LocalHub) =>
-  createHubClient(programConnectionString(hub.hostName), { caCertificate: hub.caCertificatePem }).registry;
+const registryOf = (hub: LocalHub) => hubRegistry(hub);
 
 describe('real CLI: stacks and upgrades', { timeout: 600_000 }, () => {
   const hubs: Awaited<ReturnType<typeof startCliHub>>[] = [];

@@ -10,6 +10,7 @@
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createHubClient } from '../../dynamic-providers/iothub-client';
 import { PROGRAM_POLICY_NAME, WELL_KNOWN_POLICIES } from '../../lib/local-hub-defaults';
 import type { LocalHub } from '../../local-hub';
 import { type Engine, openEngine, PROJECT_DIR, TOOLS_ROOT } from '../../scripts/pulumi-engine';
@@ -203,4 +204,10 @@ export async function startCliHub(): Promise<LocalHub & { closeAndRemove(): Prom
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   });
+}
+
+/** The official service SDK's Registry on a hub, with the program's policy. */
+export function hubRegistry(hub: { hostName: string; caCertificatePem: string }) {
+  return createHubClient(programConnectionString(hub.hostName), { caCertificate: hub.caCertificatePem })
+    .registry;
 }

@@ -37,3 +37,19 @@ export function copyRepository(target: string): void {
   fs.mkdirSync(path.join(target, '.tools'));
   fs.symlinkSync(path.join(PROJECT_DIR, '.tools', 'pulumi'), path.join(target, '.tools', 'pulumi'));
 }
+
+/**
+ * A fresh copy under `.test-work/<name>-<pid>` for a test that runs the project's commands on the
+ * default port, which must be free: a hub already there (`npm run hub`) would be used instead.
+ */
+export async function freshRepositoryCopy(name: string, workRoot: string, port: number): Promise<string> {
+  if (await portAnswers(port)) {
+    throw new Error(
+      `port ${port} is in use (a hub from npm run hub?): the project's commands would use it; stop it first`,
+    );
+  }
+  const copy = path.join(workRoot, `${name}-${process.pid}`);
+  fs.rmSync(copy, { recursive: true, force: true });
+  copyRepository(copy);
+  return copy;
+}
