@@ -1,14 +1,21 @@
 /**
  * Device and module id rules (docs/iothub-facts.md §5): case-sensitive, 1–128 ASCII characters from
  * `A-Z a-z 0-9 - . + % _ # * ? ! ( ) , = @ $ ' : ;`. Strict mode (the default, used for every id this
- * project declares) also rejects `+` and `#`: they are MQTT topic wildcards, so the device SDKs cannot
- * use such an identity.
+ * project declares) also rejects what the hub accepts but the identity could then never be used with:
+ * `+` and `#` are MQTT topic wildcards (the device SDKs cannot subscribe to its topics), and `;` separates
+ * the fields of a connection string (the module connection string the stack outputs, and every device
+ * SDK's `fromConnectionString`, would cut the id there).
  */
 import type { Problem } from './problems';
 
 export const ID_MAX_LENGTH = 128;
 const SPECIALS = "-.+%_#*?!(),=@$':;";
-const STRICT_EXCLUDED = '+#';
+const STRICT_EXCLUDED = '+#;';
+const STRICT_REASON: Record<string, string> = {
+  '+': 'an MQTT topic wildcard',
+  '#': 'an MQTT topic wildcard',
+  ';': "a connection string's field separator",
+};
 const ALLOWED = /^[A-Za-z0-9\-.+%_#*?!(),=@$':;]$/;
 
 export interface IdRuleOptions {
@@ -38,11 +45,12 @@ function validateId(kind: string, value: unknown, path: string, opts: IdRuleOpti
     const shown = invalid.map((c) => JSON.stringify(c)).join(', ');
     problems.push({ path, message: `${kind} contains invalid characters ${shown}; allowed: ${valid}` });
   }
-  const wildcards = strict ? [...new Set([...value].filter((c) => STRICT_EXCLUDED.includes(c)))] : [];
-  if (wildcards.length > 0) {
+  const unusable = strict ? [...new Set([...value].filter((c) => STRICT_EXCLUDED.includes(c)))] : [];
+  if (unusable.length > 0) {
+    const reasons = unusable.map((c) => `"${c}" (${STRICT_REASON[c]})`).join(' and ');
     problems.push({
       path,
-      message: `${kind} contains ${wildcards.map((c) => `"${c}"`).join(' and ')}, which device SDKs cannot use (MQTT topic wildcards); allowed: ${valid}`,
+      message: `${kind} contains ${reasons}: the hub accepts it, but device SDKs could not use the identity; allowed: ${valid}`,
     });
   }
   return problems;

@@ -24,6 +24,7 @@ const BROKEN = `    - deviceId: gw
     - deviceId: bad id
     - deviceId: ok
       statusReason: ${'x'.repeat(129)}
+    - deviceId: "line;3"
 `;
 
 const PROBLEMS = [
@@ -31,6 +32,7 @@ const PROBLEMS = [
   'devices[0].modules[1].moduleId',
   'devices[1].deviceId',
   'devices[2].statusReason',
+  'devices[3].deviceId',
 ];
 
 describe('real CLI: a broken stack config', { timeout: 300_000 }, () => {
@@ -62,7 +64,7 @@ describe('real CLI: a broken stack config', { timeout: 300_000 }, () => {
       const text = `${output}\n${error.message}`;
       assert.match(
         text,
-        /Invalid stack config under "iothub-as-code" \(4 problems; see docs\/stack-config\.md\)/,
+        /Invalid stack config under "iothub-as-code" \(5 problems; see docs\/stack-config\.md\)/,
       );
       // Each problem is printed in the diagnostics exactly once (the CLI's error block repeats nothing).
       const diagnostics = output.slice(output.indexOf('Diagnostics:'));

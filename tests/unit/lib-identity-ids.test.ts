@@ -6,17 +6,24 @@ import { validateDeviceId, validateModuleId } from '../../lib/identity-ids';
 const LENIENT_CHARS = [..."ABCXYZabcxyz0189-.+%_#*?!(),=@$':;"];
 
 describe('validateDeviceId / validateModuleId', () => {
-  test('accepts every documented character (strict mode drops + and #)', () => {
-    assert.deepEqual(validateDeviceId("aZ09-.%_*?!(),=@$':;", 'd'), []);
-    assert.deepEqual(validateModuleId("aZ09-.%_*?!(),=@$':;", 'm'), []);
-    assert.deepEqual(validateDeviceId('a+b#c', 'd', { strict: false }), []);
+  test('accepts every documented character (strict mode drops +, # and ;)', () => {
+    assert.deepEqual(validateDeviceId("aZ09-.%_*?!(),=@$':", 'd'), []);
+    assert.deepEqual(validateModuleId("aZ09-.%_*?!(),=@$':", 'm'), []);
+    assert.deepEqual(validateDeviceId('a+b#c;d', 'd', { strict: false }), []);
+  });
+
+  test('strict mode rejects ";": the connection string the stack outputs would cut the id there', () => {
+    const problems = validateModuleId('edge;1', 'devices[0].modules[0].moduleId');
+    assert.equal(problems.length, 1);
+    assert.match(problems[0]!.message, /";" \(a connection string's field separator\)/);
+    assert.match(problems[0]!.message, /device SDKs could not use the identity/);
   });
 
   test('strict is the default and rejects the MQTT wildcards + and #', () => {
     const problems = validateDeviceId('a+b#c', 'devices[0].id');
     assert.equal(problems.length, 1);
     assert.equal(problems[0]!.path, 'devices[0].id');
-    assert.match(problems[0]!.message, /"\+" and "#".*MQTT/);
+    assert.match(problems[0]!.message, /"\+" \(an MQTT topic wildcard\) and "#" \(an MQTT topic wildcard\)/);
     assert.equal(validateModuleId('m#1', 'm', { strict: true }).length, 1);
   });
 
@@ -52,7 +59,7 @@ describe('validateDeviceId / validateModuleId', () => {
 
   test('agrees with the documented id regex for any string', () => {
     const lenient = /^[A-Za-z0-9\-.+%_#*?!(),=@$':;]{1,128}$/;
-    const strict = /^[A-Za-z0-9\-.%_*?!(),=@$':;]{1,128}$/;
+    const strict = /^[A-Za-z0-9\-.%_*?!(),=@$':]{1,128}$/;
     const ids = fc.oneof(
       fc.string({ maxLength: 140 }),
       fc.array(fc.constantFrom(...LENIENT_CHARS), { maxLength: 140 }).map((cs) => cs.join('')),
