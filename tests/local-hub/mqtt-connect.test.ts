@@ -10,6 +10,7 @@ import type { MqttClient } from 'mqtt';
 import type { LocalHub } from '../../local-hub/index';
 import { certificateThumbprints, createSelfSignedClientCertificate } from '../../local-hub/tls/certificates';
 import { connectRawMqtt, deviceSasToken, startTestHub } from '../support/local-hub-fixture';
+import { waitFor, within } from '../support/runtime-wait';
 
 const logLines: string[] = [];
 let hub: LocalHub;
@@ -62,13 +63,12 @@ async function twinGet(client: MqttClient): Promise<any> {
     ),
   );
   client.publish(`$iothub/twin/GET/?$rid=${rid}`, ' ');
-  return JSON.parse((await reply).toString());
+  return JSON.parse((await within(`the answer to twin GET $rid=${rid}`, reply)).toString());
 }
 
-/** Polls until `check` holds; the test's own timeout bounds the wait (no timing assertion). */
+/** Polls until `check` holds, within the wait's own deadline (no timing assertion). */
 async function eventually(check: () => boolean, what: string): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.ok(check(), what);
+  await waitFor(what, () => (check() ? true : undefined));
 }
 
 describe('user name and client id', () => {

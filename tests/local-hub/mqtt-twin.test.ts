@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import type { LocalHub } from '../../local-hub/index';
 import { connectRawMqtt, deviceSasToken, startTestHub } from '../support/local-hub-fixture';
+import { waitFor } from '../support/runtime-wait';
 
 let hub: LocalHub;
 
@@ -37,12 +38,12 @@ function inbox(client: MqttClient) {
   );
   return {
     messages,
-    async waitFor(match: (topic: string) => boolean): Promise<{ topic: string; body: string }> {
-      for (;;) {
-        const found = messages.find((m) => match(m.topic));
-        if (found) return found;
-        await once(client, 'message');
-      }
+    /** The first message whose topic matches; fails after the wait's deadline, listing what came. */
+    waitFor(match: (topic: string) => boolean): Promise<{ topic: string; body: string }> {
+      return waitFor(
+        () => `a matching message; received: ${messages.map((m) => m.topic).join(', ') || 'nothing'}`,
+        () => messages.find((m) => match(m.topic)),
+      );
     },
   };
 }

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE, openHubState } from '../../local-hub/store';
+import { within } from '../support/runtime-wait';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -91,17 +92,20 @@ test('an acknowledged write survives SIGKILL of the process that made it', async
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
-    const acknowledged = await new Promise<{ key: string; etag: string }>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!));
-      });
-      child.on('exit', (code) => reject(new Error(`child exited early with ${code}`)));
-    });
+    const acknowledged = await within(
+      'the writer to acknowledge its write',
+      new Promise<{ key: string; etag: string }>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!));
+        });
+        child.on('exit', (code) => reject(new Error(`child exited early with ${code}`)));
+      }),
+    );
     const exited = new Promise((resolve) => child.on('exit', resolve));
     child.kill('SIGKILL');
-    assert.equal(await exited, null);
+    assert.equal(await within('the killed writer to exit', exited), null);
     const state = openHubState({ dataDir: dir });
     try {
       assert.equal(state.getDevice('k1').authentication.symmetricKey.primaryKey, acknowledged.key);

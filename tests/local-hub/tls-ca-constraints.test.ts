@@ -19,6 +19,7 @@ import * as x509 from '@peculiar/x509';
 import { issueServerCertificate, type PemKeyPair } from '../../local-hub/tls/certificates';
 import { decodeNameConstraints, NAME_CONSTRAINTS_OID } from '../../local-hub/tls/name-constraints';
 import { loadOrCreateTlsMaterial } from '../../local-hub/tls/tls-material';
+import { within } from '../support/runtime-wait';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const dirs: string[] = [];
@@ -38,7 +39,7 @@ async function handshake(server: PemKeyPair, caPem: string, servername: string):
     s.end(),
   );
   listener.listen(0, '127.0.0.1');
-  await once(listener, 'listening');
+  await within('the test listener to listen', once(listener, 'listening'));
   const { port } = listener.address() as AddressInfo;
   try {
     return await new Promise<Error | null>((resolve) => {

@@ -15,6 +15,7 @@ import * as tls from 'node:tls';
 import { describeCertificate } from '../../local-hub/tls/certificates';
 import { serverNames } from '../../local-hub/tls/subject-alt-names';
 import { loadOrCreateTlsMaterial, type TlsMaterial } from '../../local-hub/tls/tls-material';
+import { within } from '../support/runtime-wait';
 
 const dirs: string[] = [];
 after(() => {
@@ -39,7 +40,7 @@ async function verifyAs(material: TlsMaterial, servername: string): Promise<Erro
     },
   );
   server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  await within('the test server to listen', once(server, 'listening'));
   const { port } = server.address() as AddressInfo;
   try {
     return await new Promise<Error | null>((resolve) => {

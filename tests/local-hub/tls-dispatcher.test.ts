@@ -13,6 +13,7 @@ import * as mqtt from 'mqtt';
 import { loadOrCreateTlsMaterial, type TlsMaterial } from '../../local-hub/tls/tls-material';
 import { createDispatchedHttpServer } from '../../local-hub/transport/dispatched-http-server';
 import { createTlsDispatcher, type DispatcherEvent } from '../../local-hub/transport/tls-dispatcher';
+import { within } from '../support/runtime-wait';
 
 interface Rig {
   port: number;
@@ -60,7 +61,7 @@ async function startRig(
     onEvent: (event) => events.push(event),
   });
   dispatcher.server.listen(0, '127.0.0.1');
-  await once(dispatcher.server, 'listening');
+  await within('the dispatcher to listen', once(dispatcher.server, 'listening'));
   const port = (dispatcher.server.address() as net.AddressInfo).port;
   const close = async () => {
     await new Promise<void>((resolve) => broker.close(() => resolve()));
@@ -121,13 +122,13 @@ describe('one TLS port for HTTPS and MQTT', () => {
       reconnectPeriod: 0,
     });
     try {
-      await once(client, 'connect');
+      await within('the MQTT client to connect', once(client, 'connect'));
       await new Promise<void>((resolve, reject) =>
         client.subscribe('t/1', { qos: 0 }, (error) => (error ? reject(error) : resolve())),
       );
       const received = once(client, 'message');
       client.publish('t/1', 'payload-1');
-      const [topic, payload] = (await received) as [string, Buffer];
+      const [topic, payload] = (await within('the published message', received)) as [string, Buffer];
       assert.equal(topic, 't/1');
       assert.equal(payload.toString(), 'payload-1');
       assert.ok(rig.events.some((e) => e.kind === 'dispatched' && e.protocol === 'mqtt'));
@@ -170,7 +171,7 @@ describe('the dispatcher survives misbehaving clients', () => {
   test('a client that completes TLS and sends nothing is dropped after the peek timeout', async () => {
     const socket = await connectTls(rig.port);
     socket.on('error', () => {});
-    await once(socket, 'close');
+    await within('the socket to close', once(socket, 'close'));
     assert.ok(rig.events.some((e) => e.kind === 'peek-timeout'));
     assert.equal((await httpsGet(rig.port, '/after-idle')).status, 200);
   });
@@ -181,7 +182,7 @@ describe('the dispatcher survives misbehaving clients', () => {
     socket.on('error', () => {});
     // A TLS 1.3 server sends its session ticket only after it has processed the client's Finished,
     // so once the ticket arrives the server side is past the handshake and waiting in the peek.
-    await once(socket, 'session');
+    await within('a TLS session ticket', once(socket, 'session'));
     const closed = once(raw, 'close');
     raw.resetAndDestroy();
     await closed;
@@ -195,7 +196,7 @@ describe('the dispatcher survives misbehaving clients', () => {
   test('a client that closes before sending anything does not crash the hub', async () => {
     const socket = await connectTls(rig.port);
     socket.end();
-    await once(socket, 'close');
+    await within('the socket to close', once(socket, 'close'));
     assert.equal((await httpsGet(rig.port, '/after-end')).status, 200);
   });
 });
@@ -213,7 +214,7 @@ describe('regression: the dispatched http.Server keeps its connection tracking',
         received += chunk;
       });
       socket.write('GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n'); // headers never finished
-      await once(socket, 'close');
+      await within('the socket to close', once(socket, 'close'));
       assert.match(received, /^HTTP\/1\.1 408 /);
     } finally {
       await rig.close();

@@ -16,6 +16,7 @@ import {
   type DispatcherEvent,
   type TlsDispatcherOptions,
 } from '../../local-hub/transport/tls-dispatcher';
+import { within } from '../support/runtime-wait';
 
 let material: TlsMaterial;
 before(async () => {
@@ -38,7 +39,7 @@ async function startDispatcher(extra: Partial<TlsDispatcherOptions>) {
     ...extra,
   });
   dispatcher.server.listen(0, '127.0.0.1');
-  await once(dispatcher.server, 'listening');
+  await within('the dispatcher to listen', once(dispatcher.server, 'listening'));
   const port = (dispatcher.server.address() as net.AddressInfo).port;
   return { dispatcher, events, port };
 }
@@ -47,7 +48,7 @@ async function startDispatcher(extra: Partial<TlsDispatcherOptions>) {
 async function idleSocket(port: number, localAddress = '127.0.0.1'): Promise<net.Socket> {
   const socket = net.connect({ host: '127.0.0.1', port, localAddress });
   socket.on('error', () => {});
-  await once(socket, 'connect');
+  await within('the socket to connect', once(socket, 'connect'));
   return socket;
 }
 

@@ -14,6 +14,7 @@ import * as tls from 'node:tls';
 import { createHubClient } from '../../dynamic-providers/iothub-client';
 import { PROGRAM_POLICY_NAME, WELL_KNOWN_POLICIES } from '../../lib/local-hub-defaults';
 import { connectRawMqtt, deviceSasToken, startTestHub } from '../support/local-hub-fixture';
+import { within } from '../support/runtime-wait';
 
 const dirs: string[] = [];
 after(() => {
@@ -137,14 +138,14 @@ describe('close()', () => {
       })
     ).client!;
     const silent = tls.connect({ host: '127.0.0.1', port: hub.port, ca: hub.caCertificatePem });
-    await once(silent, 'secureConnect');
+    await within('the idle TLS client to connect', once(silent, 'secureConnect'));
 
     // The hub resets what it ends: only the 'close' matters here, not the client-side error.
     const closed = (emitter: NodeJS.EventEmitter) =>
       new Promise((resolve) => emitter.on('error', () => {}).once('close', resolve));
     const allClosed = Promise.all([closed(httpSocket), closed(mqttClient), closed(silent)]);
     await hub.close();
-    await allClosed;
+    await within('every connection to be closed by hub.close()', allClosed);
     mqttClient.end(true);
     agent.destroy();
     assert.throws(() => hub.state.getDevice('closer'), /closed/, 'the store is closed too');

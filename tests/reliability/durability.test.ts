@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { type HubProcess, spawnHubProcess } from '../support/local-hub-fixture';
 import { createRestCaller, type RestCaller, withApiVersion } from '../support/reliability-rest';
+import { within } from '../support/runtime-wait';
 
 const WRITES = 1000;
 /** The kill lands once this many writes are acknowledged: the rest are queued or in flight. */
@@ -119,7 +120,7 @@ async function stop(hub: HubProcess | undefined): Promise<void> {
   if (!hub) return;
   const exited = hub.waitExit();
   hub.kill('SIGKILL');
-  await exited;
+  await within('the killed hub process to exit', exited);
 }
 
 const callerFor = (hub: HubProcess, maxSockets: number): RestCaller =>

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { LocalHub } from '../../local-hub/index';
 import { startTestHub } from '../support/local-hub-fixture';
+import { within } from '../support/runtime-wait';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 let hub: LocalHub;
@@ -64,7 +65,7 @@ async function runUntilConnected(
   ]);
   clearTimeout(timer);
   child.kill('SIGTERM');
-  const [code] = await exited;
+  const [code] = await within('the runtime process to exit after SIGTERM', exited);
   return { output, code: code as number | null };
 }
 

@@ -31,6 +31,7 @@ import {
   VICTIM_SECRET,
 } from './reliability-attacks';
 import { nowSeconds, serviceToken, wellKnownPolicy } from './reliability-rest';
+import { within } from './runtime-wait';
 
 function attack(name: string, run: (stage: AttackStage) => Promise<void>): AttackCase {
   return { name, transport: 'MQTT', run };
@@ -201,7 +202,7 @@ async function victimTraffic(s: AttackStage, victim: mqtt.MqttClient): Promise<v
   );
   // Same content: the registry snapshot stays equal, the notification still goes out (§3.3).
   s.hub.state.patchTwin('victim', null, { properties: { desired: { secret: VICTIM_SECRET } } }, '*');
-  await Promise.all([roundTrip(victim), notified]);
+  await Promise.all([roundTrip(victim), within("the victim's desired notification", notified)]);
 }
 
 /** A twin GET round trip of `client`: once answered, everything sent to it before has arrived. */
@@ -211,7 +212,7 @@ async function roundTrip(client: mqtt.MqttClient): Promise<void> {
     client.on('message', (topic) => topic.includes(rid) && resolve()),
   );
   client.publish(`$iothub/twin/GET/?$rid=${rid}`, ' ');
-  await answered;
+  await within(`the answer to twin GET $rid=${rid}`, answered);
 }
 
 /** §3.7: only the identity's own filters are granted; the victim's traffic never reaches the spy. */

@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import * as path from 'node:path';
 import type { CapturedResource } from './host-program';
+import { within } from './runtime-wait';
 import type { ChildRequest, ChildResult, CompilerReport } from './ts-node-capture-child';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -88,7 +89,10 @@ async function runChild(input: string, extraEnv: NodeJS.ProcessEnv): Promise<Chi
   const exited = once(child, 'exit');
   child.stdin.end(input);
   try {
-    const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+    const [code, signal] = (await within('the ts-node capture child to exit', exited, 120_000)) as [
+      number | null,
+      NodeJS.Signals | null,
+    ];
     return { stdout, stderr, code, signal };
   } finally {
     clearTimeout(timer);
