@@ -13,7 +13,13 @@ import { isJsonObject, type JsonObject } from '../lib/json-types';
 import { nextRetryDelay, type RetryPolicy } from '../lib/retry-backoff';
 import { DesiredExecutor } from './desired-executor';
 import { describeError, isTwinRequestError } from './errors';
-import { type ConnectionOptions, type ModuleConnection, openModuleConnection } from './module-connection';
+import { dispatchMethod, type MethodHandlers } from './method-handlers';
+import {
+  type ConnectionOptions,
+  type IncomingMethodCall,
+  type ModuleConnection,
+  openModuleConnection,
+} from './module-connection';
 import type { PropertyHandlers } from './property-handlers';
 import type { RuntimeEventMap, RuntimeLogger } from './runtime-events';
 import { SerialRunner } from './serial-runner';
@@ -22,6 +28,8 @@ import type { TelemetryLoop } from './telemetry-loop';
 export interface RuntimeParts {
   connection: ConnectionOptions;
   handlers: PropertyHandlers;
+  /** Direct-method handlers (method-handlers.ts); any other name is answered 501. */
+  methods: MethodHandlers;
   telemetry: TelemetryLoop;
   telemetryOutputName: string;
   reconnect: { minDelayMs: number; maxDelayMs: number };
@@ -98,7 +106,10 @@ export class DeviceRuntime extends EventEmitter<RuntimeEventMap> {
     for (let attempt = 0; !this.stopping; attempt++) {
       const generation = ++this.generation;
       try {
-        const connection = await openModuleConnection(this.parts.connection, this.eventsFor(generation));
+        const connection = await openModuleConnection(
+          { ...this.parts.connection, methodNames: Object.keys(this.parts.methods) },
+          this.eventsFor(generation),
+        );
         if (this.stopping || generation !== this.generation) {
           await connection.close();
           return;
@@ -141,7 +152,34 @@ export class DeviceRuntime extends EventEmitter<RuntimeEventMap> {
       },
       onLost: (reason: string) => this.lose(generation, reason),
       onWarning: (message: string) => this.parts.logger.warn(message),
+      onMethodCall: (call: IncomingMethodCall) => void this.answerMethod(call),
     };
+  }
+
+  /**
+   * Methods run at once, concurrently with the twin runner (a method such as `getState` must not wait
+   * behind a slow handler), and always get an answer: dispatchMethod never rejects, and a failed publish
+   * is only logged (the hub answers the caller 504).
+   */
+  private async answerMethod(call: IncomingMethodCall): Promise<void> {
+    const started = Date.now();
+    const answer = this.stopping
+      ? { status: 503, payload: { error: 'Stopping', message: 'the module runtime is shutting down' } }
+      : await dispatchMethod(
+          this.parts.methods,
+          { name: call.name, requestId: call.requestId },
+          call.payload,
+        );
+    const durationMs = Date.now() - started;
+    this.parts.logger.info(
+      `Direct method received: ${call.name} (request ${call.requestId}), answered ${answer.status} in ${durationMs} ms`,
+    );
+    this.emit('method', { name: call.name, requestId: call.requestId, status: answer.status, durationMs });
+    try {
+      await call.respond(answer.status, answer.payload);
+    } catch (error) {
+      this.parts.logger.warn(`The answer to method ${call.name} was not sent: ${describeError(error)}`);
+    }
   }
 
   /** At most one full GET waits in the queue; patches queued behind it are re-planned against its result. */

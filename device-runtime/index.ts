@@ -4,8 +4,10 @@
  * See docs/device-runtime.md for the reconcile and acknowledgement rules.
  */
 import { readFileSync } from 'node:fs';
+import { builtInMethods } from './built-in-methods';
 import { DeviceRuntime } from './device-runtime';
 import { describeError, RuntimeConfigError } from './errors';
+import type { MethodHandlers } from './method-handlers';
 import { type PropertyHandlers, telemetryIntervalHandler } from './property-handlers';
 import { connectionSourceOf, type RuntimeConfig, resolveRuntimeConfig } from './runtime-config';
 import type { RuntimeLogger } from './runtime-events';
@@ -13,6 +15,14 @@ import { startTelemetryLoop } from './telemetry-loop';
 
 export { DeviceRuntime } from './device-runtime';
 export { isOperationTimeoutError, isRuntimeConfigError, isTwinRequestError } from './errors';
+export type {
+  MethodAnswer,
+  MethodCall,
+  MethodHandler,
+  MethodHandlers,
+  MethodResult,
+} from './method-handlers';
+export { defineMethod, isMethodError, MethodError } from './method-handlers';
 export type { PropertyHandler, PropertyHandlers } from './property-handlers';
 export type { RuntimeConfig } from './runtime-config';
 export type * from './runtime-events';
@@ -29,6 +39,8 @@ export interface DeviceRuntimeOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Extra handlers, next to the built-in `telemetryInterval` (which they may replace). */
   handlers?: PropertyHandlers;
+  /** Direct-method handlers, next to the built-in `ping` and `getState` (which they may replace). */
+  methods?: MethodHandlers;
   /** Receives one line per event; defaults to nothing (the CLI prints to the console). */
   logger?: RuntimeLogger;
 }
@@ -66,6 +78,7 @@ export async function startDeviceRuntime(options: DeviceRuntimeOptions = {}): Pr
       telemetryInterval: telemetryIntervalHandler(telemetry, config.telemetryIntervalSeconds),
       ...options.handlers,
     },
+    methods: { ...builtInMethods(() => runtime), ...options.methods },
     telemetry,
     telemetryOutputName: config.telemetryOutputName,
     reconnect: {

@@ -8,11 +8,13 @@
  * client cannot be trusted any more, build a new one"; `onResumed` means "the SDK reconnected by itself
  * and the hub kept our subscriptions, so only a re-GET is needed".
  */
+
 import { Message, ModuleClient, SharedAccessKeyAuthenticationProvider, type Twin } from 'azure-iot-device';
-import type { JsonObject } from '../lib/json-types';
+import type { Mqtt } from 'azure-iot-device-mqtt';
+import type { JsonObject, JsonValue } from '../lib/json-types';
 import { ConnectionClosedError, describeError, TwinRequestError, withTimeout } from './errors';
 import type { ConnectionSource } from './runtime-config';
-import { sessionAwareMqtt, type TransportConstructor } from './session-aware-mqtt';
+import { type RawMethodRequest, sessionAwareMqtt, type TransportConstructor } from './session-aware-mqtt';
 
 export interface ConnectionOptions {
   source: ConnectionSource;
@@ -21,6 +23,18 @@ export interface ConnectionOptions {
   timeoutMs: number;
   sasTokenLifetimeSeconds: number;
   sasTokenRenewalMarginSeconds: number;
+  /** Direct methods registered with the SDK (`onMethod`); others still reach `onMethodCall` (to be refused). */
+  methodNames?: readonly string[];
+}
+
+/** A direct-method request, with the one way to answer it (docs/iothub-facts.md §8.1). */
+export interface IncomingMethodCall {
+  name: string;
+  requestId: string;
+  /** The request's JSON payload; `null` when the body was empty or not JSON (an unregistered name). */
+  payload: JsonValue;
+  /** Publishes the answer; rejects if the connection is gone (the hub then answers the caller 504). */
+  respond(status: number, payload: JsonValue): Promise<void>;
 }
 
 export interface ConnectionEvents {
@@ -30,6 +44,8 @@ export interface ConnectionEvents {
   /** The client is unusable (the SDK gave up, or the hub lost the session); `reason` is redacted. */
   onLost(reason: string): void;
   onWarning(message: string): void;
+  /** A direct method was called (registered or not); the runtime must answer it. */
+  onMethodCall?(call: IncomingMethodCall): void;
 }
 
 export interface TwinSnapshot {
@@ -53,7 +69,14 @@ export async function openModuleConnection(
 ): Promise<ModuleConnection> {
   let connacks = 0;
   let closed = false;
+  let transportInstance: Mqtt | undefined;
   const transport = sessionAwareMqtt({
+    onTransport: (instance) => {
+      transportInstance = instance;
+    },
+    onUnhandledMethod: (request, instance) => {
+      if (!closed) events.onMethodCall?.(unregisteredCall(request, instance, options.timeoutMs));
+    },
     onConnack(sessionPresent) {
       connacks += 1;
       // The first CONNACK belongs to open() below; later ones are the SDK's own reconnects.
@@ -86,6 +109,23 @@ export async function openModuleConnection(
     // (internal_client.js); patches themselves are taken raw from the transport.
     twin.on('properties.desired', () => undefined);
     await timed('subscribe to desired properties', enableDesiredUpdates(twin));
+    if (options.methodNames && options.methodNames.length > 0 && transportInstance) {
+      // Subscribed first and awaited, so a method invoked once the runtime says "connected" finds the
+      // module online (the hub answers 404 DeviceNotOnline before the SUBACK, §8.1); the SDK's own
+      // enable in onMethod then finds the subscription in place.
+      await timed('subscribe to direct methods', enableMethods(transportInstance));
+      for (const name of options.methodNames) {
+        client.onMethod(name, (request, response) => {
+          if (closed || !request || !response) return;
+          events.onMethodCall?.({
+            name: request.methodName,
+            requestId: request.requestId,
+            payload: (request.payload as JsonValue | undefined) ?? null,
+            respond: (status, payload) => timed(`answer to ${name}`, response.send(status, payload)),
+          });
+        });
+      }
+    }
     return connectionOver(client, twin, timed, close);
   } catch (error) {
     await close();
@@ -121,6 +161,39 @@ async function createClient(
     options.sasTokenRenewalMarginSeconds,
   );
   return ModuleClient.fromAuthenticationProvider(authentication, transport);
+}
+
+function enableMethods(transport: Mqtt): Promise<void> {
+  return new Promise((resolve, reject) => {
+    transport.enableMethods((error) => (error ? reject(error) : resolve()));
+  });
+}
+
+/** A request for a name the SDK has no listener for: parsed and answered through the transport itself. */
+function unregisteredCall(request: RawMethodRequest, transport: Mqtt, timeoutMs: number): IncomingMethodCall {
+  let payload: JsonValue = null;
+  try {
+    if (request.body && request.body.length > 0) payload = JSON.parse(request.body.toString('utf8'));
+  } catch {
+    payload = null;
+  }
+  const name = request.methods.methodName;
+  return {
+    name,
+    requestId: request.requestId,
+    payload,
+    respond: (status, answer) =>
+      withTimeout(
+        `answer to ${name}`,
+        timeoutMs,
+        new Promise<void>((resolve, reject) =>
+          transport.sendMethodResponse(
+            { requestId: request.requestId, status, payload: answer } as never,
+            (error) => (error ? reject(error) : resolve()),
+          ),
+        ),
+      ),
+  };
 }
 
 function enableDesiredUpdates(twin: Twin): Promise<void> {

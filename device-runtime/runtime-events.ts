@@ -46,6 +46,14 @@ export interface IgnoredEvent {
   reason: string;
 }
 
+export interface MethodEvent {
+  name: string;
+  requestId: string;
+  /** The status answered: the handler's, 400 invalid payload, 500 failed, 501 no handler, 503 stopping. */
+  status: number;
+  durationMs: number;
+}
+
 export interface RuntimeEventMap {
   connected: [ConnectedEvent];
   disconnected: [DisconnectedEvent];
@@ -54,6 +62,7 @@ export interface RuntimeEventMap {
   removed: [RemovedEvent];
   reconciled: [ReconciledEvent];
   ignored: [IgnoredEvent];
+  method: [MethodEvent];
   stopped: [];
 }
 

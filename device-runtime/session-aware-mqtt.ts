@@ -10,6 +10,11 @@
  * - raw desired patches, as the transport emits them (`twinDesiredPropertiesUpdate`), before the SDK merges
  *   them into its cache and loses the distinction between a patch and a GET result (twin.js).
  *
+ * - direct-method requests nobody registered a handler for. The transport emits `method_<name>` for every
+ *   request (its documented event), and the SDK only listens to names passed to `onMethod`, so an unknown
+ *   name would go unanswered and the caller would wait for the hub's 504. Those reach `onUnhandledMethod`,
+ *   which answers them (501, device-runtime/method-handlers.ts).
+ *
  * MqttBase and mqtt.js are loaded from the SDK's own resolution so they are exactly the copies it uses.
  */
 import { createRequire } from 'node:module';
@@ -23,6 +28,17 @@ export interface TransportObserver {
   onConnack(sessionPresent: boolean): void;
   /** A desired-properties notification, parsed, with its `$version`. */
   onDesiredPatch(patch: unknown): void;
+  /** The transport instance, once built by the SDK client (to await its method subscription). */
+  onTransport?(transport: Mqtt): void;
+  /** A method request no `onMethod` listener takes; answer it through `transport.sendMethodResponse`. */
+  onUnhandledMethod?(request: RawMethodRequest, transport: Mqtt): void;
+}
+
+/** The transport's `method_<name>` event argument (azure-iot-device-mqtt's MethodMessage). */
+export interface RawMethodRequest {
+  methods: { methodName: string };
+  requestId: string;
+  body?: Buffer;
 }
 
 interface MqttConnectProvider {
@@ -55,6 +71,16 @@ export function sessionAwareMqtt(observer: TransportObserver): TransportConstruc
     constructor(authenticationProvider: AuthenticationProvider) {
       super(authenticationProvider, new MqttBase(provider));
       this.on('twinDesiredPropertiesUpdate', (patch: unknown) => observer.onDesiredPatch(patch));
+      observer.onTransport?.(this);
+    }
+
+    override emit(event: string | symbol, ...args: any[]): boolean {
+      if (typeof event === 'string' && event.startsWith('method_') && this.listenerCount(event) === 0) {
+        if (!observer.onUnhandledMethod) return false;
+        observer.onUnhandledMethod(args[0] as RawMethodRequest, this);
+        return true;
+      }
+      return super.emit(event, ...args);
     }
   };
 }

@@ -1,0 +1,141 @@
+/**
+ * `npm run invoke-method -- --device <id> [--module <id>] --method <name> [--payload <json>] ...`: invokes a
+ * direct method on any hub (Azure or the local hub) with the official service SDK's `Client`, built by
+ * `createServiceClient` (dynamic-providers/iothub-client.ts, the only file that loads azure-iothub), and
+ * prints `{"status", "payload"}` as the device answered. Flags, limits and exit codes: lib/invoke-method-args.ts
+ * (`--help`). The connection string comes from the environment or a file, never from argv.
+ */
+import { readFileSync } from 'node:fs';
+import { createServiceClient } from '../dynamic-providers/iothub-client';
+import {
+  INVOKE_METHOD_HELP,
+  type InvokeMethodRequest,
+  parseInvokeMethodArgs,
+  parseMethodPayload,
+} from '../lib/invoke-method-args';
+import type { JsonValue } from '../lib/json-types';
+import { formatProblems, type Problem } from '../lib/problems';
+import { redactSecrets } from '../lib/resource-redact';
+
+export interface InvokeMethodIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export const EXIT = { ok: 0, deviceStatus: 1, usage: 2, failed: 3 } as const;
+
+/** Runs one invocation; returns the exit code (never throws, never prints a key). */
+export async function runInvokeMethod(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  io: InvokeMethodIo,
+): Promise<number> {
+  const parsed = parseInvokeMethodArgs(argv, env);
+  if (parsed.help) {
+    io.out(INVOKE_METHOD_HELP);
+    return EXIT.ok;
+  }
+  if ('problems' in parsed) return usage(io, parsed.problems);
+  const { request } = parsed;
+  const problems: Problem[] = [];
+  const connectionString = readConnectionString(request, problems);
+  const ca = request.caFile === undefined ? undefined : readText(request.caFile, '--ca', problems);
+  const payloadText =
+    request.payload.kind === 'inline'
+      ? request.payload.text
+      : readText(request.payload.path, '--payload-file', problems);
+  let payload: JsonValue = null;
+  if (payloadText !== undefined) {
+    const result = parseMethodPayload(
+      payloadText,
+      request.payload.kind === 'inline' ? '--payload' : '--payload-file',
+    );
+    if ('problem' in result) problems.push(result.problem);
+    else payload = result.payload;
+  }
+  if (problems.length > 0 || connectionString === undefined) return usage(io, problems);
+
+  const target = request.moduleId ? `${request.deviceId}/${request.moduleId}` : request.deviceId;
+  try {
+    const client = createServiceClient(connectionString, ca === undefined ? {} : { caCertificate: ca });
+    const params = {
+      methodName: request.methodName,
+      payload,
+      responseTimeoutInSeconds: request.responseTimeoutSeconds,
+      connectTimeoutInSeconds: request.connectTimeoutSeconds,
+    };
+    const { result } = request.moduleId
+      ? await client.invokeDeviceMethod(request.deviceId, request.moduleId, params)
+      : await client.invokeDeviceMethod(request.deviceId, params);
+    const answer = result as { status: number; payload: JsonValue };
+    io.out(JSON.stringify({ status: answer.status, payload: answer.payload ?? null }, null, 2));
+    return answer.status >= 200 && answer.status < 300 ? EXIT.ok : EXIT.deviceStatus;
+  } catch (error) {
+    io.err(
+      redactSecrets(`${request.methodName} on ${target}: ${explain(error, request)}`, [connectionString]),
+    );
+    return EXIT.failed;
+  }
+}
+
+function usage(io: InvokeMethodIo, problems: readonly Problem[]): number {
+  io.err(`${formatProblems(problems)}\n\n${INVOKE_METHOD_HELP}`);
+  return EXIT.usage;
+}
+
+function readConnectionString(request: InvokeMethodRequest, problems: Problem[]): string | undefined {
+  const source = request.connection;
+  if (source.kind === 'env') return source.value.trim();
+  const text = readText(source.path, source.origin, problems);
+  const line = text
+    ?.split(/\r?\n/)
+    .find((l) => l.trim() !== '')
+    ?.trim();
+  if (text !== undefined && !line) {
+    problems.push({
+      path: source.origin,
+      message: `${source.path} is empty; expected a service connection string`,
+    });
+  }
+  return line;
+}
+
+function readText(path: string, origin: string, problems: Problem[]): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    problems.push({ path: origin, message: `cannot read ${path} (${reason})` });
+    return undefined;
+  }
+}
+
+/** The hub's answer in words (docs/iothub-facts.md §8.1: 404 DeviceNotOnline, 504 GatewayTimeout, ...). */
+function explain(error: unknown, request: InvokeMethodRequest): string {
+  const e = error as Error & { responseBody?: string; response?: { statusCode?: number } };
+  const body = typeof e.responseBody === 'string' ? e.responseBody : '';
+  if (/DeviceNotOnline/.test(body)) {
+    return `the ${request.moduleId ? 'module' : 'device'} is not connected (404 DeviceNotOnline); it must be online and subscribed to methods, or connect within --connect-timeout (now ${request.connectTimeoutSeconds} s)`;
+  }
+  switch (e.name) {
+    case 'DeviceNotFoundError':
+      return 'no such identity on this hub (404 DeviceNotFound)';
+    case 'GatewayTimeoutError':
+      return `no answer within --response-timeout (${request.responseTimeoutSeconds} s) (504 GatewayTimeout)`;
+    case 'UnauthorizedError':
+      return 'refused (401): the connection string needs a policy with ServiceConnect (e.g. "service")';
+    case 'ThrottlingError':
+      return 'throttled by the hub (429); retry later';
+    default:
+      return `${e.name ?? 'Error'}: ${e.message ?? String(error)}${e.response?.statusCode ? ` (HTTP ${e.response.statusCode})` : ''}`;
+  }
+}
+
+if (require.main === module) {
+  void runInvokeMethod(process.argv.slice(2), process.env, {
+    out: (line) => console.log(line),
+    err: (line) => console.error(line),
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}
