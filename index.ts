@@ -43,7 +43,7 @@ for (const device of config.devices) {
     ...hubAccess,
     ...deviceIdentityArgs(device, adoptExisting),
   });
-  // A twin lives and dies with its identity (docs/iothub-facts.md §6): no separate delete when both go.
+  // A twin lives and dies with its identity (docs/iot-hub-behaviour.md §6): no separate delete when both go.
   if (device.twin) {
     new DeviceTwin(
       deviceTwinResourceName(device.deviceId),

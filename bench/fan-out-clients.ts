@@ -1,7 +1,7 @@
 /**
  * The device side of the fan-out benchmark: N raw mqtt.js connections (the MQTT client the device
  * SDK wraps; cheaper than N ModuleClients, and the point is the hub's fan-out path), each subscribed
- * to the desired-patch topic (docs/iothub-facts.md §3.2), recording when each expected patch arrives.
+ * to the desired-patch topic (docs/iot-hub-behaviour.md §3.2), recording when each expected patch arrives.
  */
 import * as mqtt from 'mqtt';
 import { DESIRED_PATCH_FILTER } from '../local-hub/mqtt/iothub-topics';

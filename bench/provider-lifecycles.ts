@@ -2,7 +2,7 @@
  * One device + module + module-twin lifecycle (create, change desired, delete), done three ways that
  * make the same hub calls in the same order:
  *  - `plainRegistryLifecycle`: the baseline, a plain azure-iothub script with ONE Registry (keep-alive)
- *    built by the project's client factory (the SDK cannot take a port otherwise, docs/iothub-facts.md §4);
+ *    built by the project's client factory (the SDK cannot take a port otherwise, docs/iot-hub-behaviour.md §4);
  *  - `inProcessProviderLifecycle`: the provider objects' methods called in-process, in engine order
  *    (check → create; check → diff → update; delete);
  *  - `hostProviderLifecycle`: the same through the real dynamic-provider host over gRPC.
@@ -33,7 +33,7 @@ export type Lifecycle = (deviceId: string) => Promise<void>;
 export const MODULE_ID = 'bench-module';
 export const HUB_CALLS_PER_LIFECYCLE = 6;
 
-/** Ask the hub to generate SAS keys (docs/iothub-facts.md §2), as the providers' create bodies do. */
+/** Ask the hub to generate SAS keys (docs/iot-hub-behaviour.md §2), as the providers' create bodies do. */
 const GENERATED_SAS = {
   type: 'sas',
   symmetricKey: { primaryKey: '', secondaryKey: '' },

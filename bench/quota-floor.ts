@@ -2,7 +2,7 @@
  * The fewest seconds a hub's quotas allow for a given amount of work (issue #5 "quota floor"): per
  * throttle class, a full bucket lets `capacity` operations through at once and the rest at the refill
  * rate (local-hub/throttle: a token bucket per class, one quota period's worth of capacity,
- * docs/iothub-facts.md §5). Classes drain in parallel, so the floor is the slowest class's.
+ * docs/iot-hub-behaviour.md §5). Classes drain in parallel, so the floor is the slowest class's.
  */
 import { type HubTier, type ThrottleClass, tierQuotas } from '../local-hub/throttle/throttle-quotas';
 

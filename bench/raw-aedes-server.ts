@@ -1,7 +1,7 @@
 /**
  * The fan-out baseline's broker, run as its own process (as the hub is): plain aedes 1.x behind the
  * same TLS settings as the hub's dispatcher (same kind of certificate from the hub's TLS code, TLS ≥
- * 1.2, Nagle off per docs/iothub-facts.md §3.9.3), no IoT Hub rules, no store. On an IPC `publish` message it
+ * 1.2, Nagle off per docs/iot-hub-behaviour.md §3.9.3), no IoT Hub rules, no store. On an IPC `publish` message it
  * hands each payload to its one client with `client.publish` (what the hub does for a desired patch,
  * §0.9), then answers `published`.
  *
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   await once(server, 'listening');
   const port = (server.address() as { port: number }).port;
   process.stdout.write(`${JSON.stringify({ port, caPem: material.ca.certificatePem })}\n`);
-  // `broker.clients` and `client.publish` exist at runtime but not in aedes' typings (docs/iothub-facts.md §3.9).
+  // `broker.clients` and `client.publish` exist at runtime but not in aedes' typings (docs/iot-hub-behaviour.md §3.9).
   const clients = (
     broker as unknown as { clients: Record<string, { publish: (p: unknown, cb: () => void) => void }> }
   ).clients;

@@ -88,7 +88,7 @@ const desiredOf = (generation: number) => () => ({
   mode: `bench-${generation}`,
 });
 const deviceIdOf = (i: number) => `dev${i}`;
-/** The providers ask the hub to generate SAS keys (docs/iothub-facts.md §2); so does the baseline. */
+/** The providers ask the hub to generate SAS keys (docs/iot-hub-behaviour.md §2); so does the baseline. */
 const GENERATED_SAS = {
   type: 'sas',
   symmetricKey: { primaryKey: '', secondaryKey: '' },

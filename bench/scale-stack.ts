@@ -1,7 +1,7 @@
 /**
  * The two ways of putting D devices × M modules, each module with a twin, into a hub:
  *  - `seedScript`: what a seed script does — one plain azure-iothub Registry (keep-alive, through the
- *    project's client factory, docs/iothub-facts.md §4), one call after another;
+ *    project's client factory, docs/iot-hub-behaviour.md §4), one call after another;
  *  - `deployStack`: the project's stack — index.ts under mocks with those devices in its config, every
  *    dynamic resource handled by the real dynamic-provider host, as `pulumi up` would (test tier 6
  *    harness, whose engine runs independent registrations concurrently like the CLI's default

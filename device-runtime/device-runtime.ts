@@ -2,7 +2,7 @@
  * The long-lived module process: keeps one trustworthy connection, reconciles desired state on every
  * (re)connect, applies patches through one runner, and shuts down cleanly.
  *
- * Connection policy (docs/iothub-facts.md §3.4, §6): the SDK's own retry handles blips and token renewals; when it
+ * Connection policy (docs/iot-hub-behaviour.md §3.4, §6): the SDK's own retry handles blips and token renewals; when it
  * reconnects and the hub kept the session, a re-GET is enough (the SDK never re-GETs by itself). When the
  * SDK gives up, the hub lost the session, or a twin request times out, the client is thrown away and a
  * new one is built by this runtime's own loop, with jittered exponential backoff.

@@ -38,7 +38,7 @@ export class ConnectionClosedError extends Error {
   }
 }
 
-/** A twin request answered with an error body (`{"errorCode":..,"message":..}`, docs/iothub-facts.md §3.3). */
+/** A twin request answered with an error body (`{"errorCode":..,"message":..}`, docs/iot-hub-behaviour.md §3.3). */
 export class TwinRequestError extends Error {
   constructor(
     readonly operation: string,

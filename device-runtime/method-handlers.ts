@@ -1,7 +1,7 @@
 /**
  * Handlers for direct methods, as a typed table like the desired-property handlers: method name ->
  * { validate, invoke }. The dispatcher turns every outcome into an answer the hub forwards to the caller
- * (docs/iothub-facts.md §8.1: `{status, payload}`), so a handler can never crash the runtime:
+ * (docs/iot-hub-behaviour.md §8.1: `{status, payload}`), so a handler can never crash the runtime:
  *
  * | outcome                                  | status | payload                                         |
  * | ---------------------------------------- | ------ | ----------------------------------------------- |

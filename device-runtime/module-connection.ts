@@ -1,6 +1,6 @@
 /**
  * One connection of the module to the hub: an azure-iot-device ModuleClient over the SDK's MQTT transport,
- * opened and subscribed in the documented order (docs/iothub-facts.md §6: connect, subscribe to desired
+ * opened and subscribed in the documented order (docs/iot-hub-behaviour.md §6: connect, subscribe to desired
  * notifications, then GET). Every SDK call is bounded by a timeout, because a twin request whose reply was
  * lost with the connection never calls back (mqtt_twin_client.js keeps it pending forever).
  *
@@ -18,7 +18,7 @@ import { type RawMethodRequest, sessionAwareMqtt, type TransportConstructor } fr
 
 export interface ConnectionOptions {
   source: ConnectionSource;
-  /** PEM of an extra CA to trust (docs/iothub-facts.md §3.6: the SDK's `ca` option). */
+  /** PEM of an extra CA to trust (docs/iot-hub-behaviour.md §3.6: the SDK's `ca` option). */
   ca?: string;
   timeoutMs: number;
   sasTokenLifetimeSeconds: number;
@@ -27,7 +27,7 @@ export interface ConnectionOptions {
   methodNames?: readonly string[];
 }
 
-/** A direct-method request, with the one way to answer it (docs/iothub-facts.md §8.1). */
+/** A direct-method request, with the one way to answer it (docs/iot-hub-behaviour.md §8.1). */
 export interface IncomingMethodCall {
   name: string;
   requestId: string;

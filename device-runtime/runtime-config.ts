@@ -93,7 +93,7 @@ export const RUNTIME_CONFIG_TABLE = {
     max: 86_400,
     env: 'DEVICE_SAS_TOKEN_LIFETIME_SECONDS',
     flag: 'sas-token-lifetime',
-    description: 'Validity of each SAS token the SDK mints (docs/iothub-facts.md §1.5: 3600 by default).',
+    description: 'Validity of each SAS token the SDK mints (docs/iot-hub-behaviour.md §1.5: 3600 by default).',
   },
   sasTokenRenewalMarginSeconds: {
     type: 'number',
@@ -205,7 +205,7 @@ function checkRelations(config: RuntimeConfig, problems: Problem[]): void {
 }
 
 /**
- * A module connection string with a key (docs/iothub-facts.md §3.5: ModuleClient.fromConnectionString is SAS
+ * A module connection string with a key (docs/iot-hub-behaviour.md §3.5: ModuleClient.fromConnectionString is SAS
  * only).
  */
 function checkConnectionString(connectionString: string, problems: Problem[]): void {
@@ -228,7 +228,7 @@ function checkConnectionString(connectionString: string, problems: Problem[]): v
 /** Where the client's identity comes from. */
 export type ConnectionSource = { kind: 'connection-string'; connectionString: string } | { kind: 'edge' };
 
-/** IoT Edge sets these for its modules (docs/iothub-facts.md §3.6; module_client.js fromEnvironment). */
+/** IoT Edge sets these for its modules (docs/iot-hub-behaviour.md §3.6; module_client.js fromEnvironment). */
 const EDGE_MARKERS = ['IOTEDGE_WORKLOADURI', 'EdgeHubConnectionString'];
 
 export function connectionSourceOf(

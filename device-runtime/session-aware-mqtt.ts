@@ -5,7 +5,7 @@
  * - each CONNACK's `sessionPresent`. The SDK remembers "subscribed" per topic forever (its topic state
  *   machine is never reset on disconnect, mqtt_twin_client.js) and reconnects with clean=false, trusting
  *   the hub to restore the session. When the hub restarted and lost it, the SDK reconnects without
- *   re-subscribing: twin replies still arrive, desired patches never do (docs/iothub-facts.md §0.8, §3.4). Seeing
+ *   re-subscribing: twin replies still arrive, desired patches never do (docs/iot-hub-behaviour.md §0.8, §3.4). Seeing
  *   `sessionPresent: false` on a reconnect is the only reliable signal to rebuild the client.
  * - raw desired patches, as the transport emits them (`twinDesiredPropertiesUpdate`), before the SDK merges
  *   them into its cache and loses the distinction between a patch and a GET result (twin.js).

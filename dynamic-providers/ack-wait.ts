@@ -12,7 +12,7 @@ import { withRetry } from './with-retry';
 
 /**
  * Poll interval: fast enough to feel immediate, slow enough to stay far below the twin-read throttle
- * (docs/iothub-facts.md §5).
+ * (docs/iot-hub-behaviour.md §5).
  */
 const POLL_INTERVAL_MS = 300;
 

@@ -3,7 +3,7 @@
  *
  * Classification is by HTTP status (`err.response.statusCode`), not error class: the SDK maps a
  * 404 to DeviceNotFoundError only for code DeviceNotFound and to a bare `Error('Not found')` for
- * ModuleNotFound, and every 409 to DeviceAlreadyExistsError (docs/iothub-facts.md §0.2, §1.4).
+ * ModuleNotFound, and every 409 to DeviceAlreadyExistsError (docs/iot-hub-behaviour.md §0.2, §1.4).
  */
 import { redactSecrets } from '../lib/resource-redact';
 
@@ -33,7 +33,7 @@ export const isNotFound = (err: unknown): boolean => hubStatusOf(err) === 404;
 export const isAlreadyExists = (err: unknown): boolean => hubStatusOf(err) === 409;
 export const isEtagMismatch = (err: unknown): boolean => hubStatusOf(err) === 412;
 
-/** 429 (ThrottlingError) and 503 (ServiceUnavailableError) per docs/iothub-facts.md §1.4, plus broken sockets. */
+/** 429 (ThrottlingError) and 503 (ServiceUnavailableError) per docs/iot-hub-behaviour.md §1.4, plus broken sockets. */
 export function isTransientHubError(err: unknown): boolean {
   const status = hubStatusOf(err);
   if (status === 429 || status === 503) return true;
@@ -52,7 +52,7 @@ export function hubErrorCodeOf(err: unknown): string | undefined {
 
 /**
  * The hub's own description. The SDK reduces some answers to `Not found`; the legacy body
- * `{"Message":"ErrorCode:<Name>;<text>"}` still holds the text (docs/iothub-facts.md §1.4).
+ * `{"Message":"ErrorCode:<Name>;<text>"}` still holds the text (docs/iot-hub-behaviour.md §1.4).
  */
 export function hubMessageOf(err: unknown): string {
   const e = err as SdkError | null;

@@ -6,7 +6,7 @@
  *
  * Calls per operation: create = 1 PUT (adopt, or a 409 on a retried PUT: + GET; adopt: + PUT if
  * settings differ); read = 1 GET; update = 0 calls when only Pulumi-side inputs changed, else GET +
- * full PUT (docs/iothub-facts.md §0.4: a PUT resets omitted fields, so it must start from the current
+ * full PUT (docs/iot-hub-behaviour.md §0.4: a PUT resets omitted fields, so it must start from the current
  * identity); delete = 1 DELETE.
  */
 import type { Registry } from 'azure-iothub';
@@ -38,7 +38,7 @@ import { withRetry } from './with-retry';
 const ETAG_ATTEMPTS = 3;
 
 /**
- * The registry of one hub, and the pacing lane its identity calls share (docs/iothub-facts.md §5: one
+ * The registry of one hub, and the pacing lane its identity calls share (docs/iot-hub-behaviour.md §5: one
  * throttle class).
  */
 interface IdentityHub {
@@ -105,7 +105,7 @@ async function hubPut(
 
 function freshKeys(): { primaryKey: string; secondaryKey: string } {
   const { randomBytes }: typeof import('node:crypto') = require('node:crypto');
-  // 32 random bytes, as the hub would generate them (docs/iothub-facts.md §2).
+  // 32 random bytes, as the hub would generate them (docs/iot-hub-behaviour.md §2).
   return { primaryKey: randomBytes(32).toString('base64'), secondaryKey: randomBytes(32).toString('base64') };
 }
 
@@ -266,7 +266,7 @@ export async function deleteIdentity(kind: IdentityKind, props: IdentityOutputs)
   const { registry, lane, label, secrets } = connect(kind, props, ids);
   try {
     // removeModule(deviceId, moduleId): the promise form taking a module object is broken
-    // (docs/iothub-facts.md §0.5).
+    // (docs/iot-hub-behaviour.md §0.5).
     if (ids.moduleId === undefined) await withRetry(() => registry.delete(ids.deviceId), { paced: lane });
     else await withRetry(() => registry.removeModule(ids.deviceId, ids.moduleId!), { paced: lane });
   } catch (err) {

@@ -2,7 +2,7 @@
  * The only place that builds an `azure-iothub` Registry (docs/architecture.md: the only file that
  * loads azure-iothub at run time; the others import its types).
  *
- * Why a factory: the service SDK cannot take a port in `HostName` (docs/iothub-facts.md §0.1, §4) and drops any
+ * Why a factory: the service SDK cannot take a port in `HostName` (docs/iot-hub-behaviour.md §0.1, §4) and drops any
  * `ca` passed through `setOptions`. Its supported hook is `new Registry(config, restApiClient)` with an
  * `Http` whose `buildRequest` receives the port and a request function. The SAS token keeps the host
  * *with* its port as `sr` (what the hub verifies), and is re-extended per request by the SDK, so long
@@ -46,7 +46,7 @@ function splitPort(hostName: string): { host: string; port: number | undefined }
 }
 
 /**
- * An Http that honours a port in the host name and trusts an extra CA (docs/iothub-facts.md §4 recipe). Built
+ * An Http that honours a port in the host name and trusts an extra CA (docs/iot-hub-behaviour.md §4 recipe). Built
  * per client from the required base class (see the header: nothing of the SDK is captured by value).
  */
 function createPortAwareHttp(caCertificate: string | undefined): Http {
@@ -122,7 +122,7 @@ function buildHubClient(connectionString: string, options: HubClientOptions): Hu
 /**
  * The service SDK's `Client` (direct methods: `invokeDeviceMethod`), for the same connection strings as
  * `createHubClient`. Its REST calls go through a port-aware REST client of its own, for the reason the
- * Registry needs one (docs/iothub-facts.md §4); the Client also sets its own keep-alive agent on it.
+ * Registry needs one (docs/iot-hub-behaviour.md §4); the Client also sets its own keep-alive agent on it.
  * Its AMQP transport (cloud-to-device messages, feedback) is the SDK's, used only if called.
  */
 export function createServiceClient(connectionString: string, options: HubClientOptions = {}): Client {

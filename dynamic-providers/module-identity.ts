@@ -1,7 +1,7 @@
 /**
  * ModuleIdentity: one module identity on a device (authentication, managedBy), with its keys and
  * module connection string (`HostName=…;DeviceId=…;ModuleId=…;SharedAccessKey=…`) as secret outputs.
- * Modules have no status or capabilities of their own (docs/iothub-facts.md §1.3, §2).
+ * Modules have no status or capabilities of their own (docs/iot-hub-behaviour.md §1.3, §2).
  */
 import * as pulumi from '@pulumi/pulumi';
 import type { IdentityAuthenticationArgs } from '../lib/identity-plan';

@@ -33,7 +33,7 @@ const ETAG_ATTEMPTS = 5;
 
 /**
  * One hub's registry; twin reads and twin updates are separate throttle classes there
- * (docs/iothub-facts.md §5).
+ * (docs/iot-hub-behaviour.md §5).
  */
 interface TwinHub {
   registry: Registry;

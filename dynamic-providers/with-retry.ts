@@ -1,7 +1,7 @@
 /**
  * Retries one hub call on throttling (429), unavailability (503) and broken sockets, on a time budget.
- * IoT Hub sends no `Retry-After` (docs/iothub-facts.md §5) and the service Registry does no retries of its own
- * (docs/iothub-facts.md §1.4). Any other error is rethrown at once: retrying a 400 or a 409 cannot succeed.
+ * IoT Hub sends no `Retry-After` (docs/iot-hub-behaviour.md §5) and the service Registry does no retries of its own
+ * (docs/iot-hub-behaviour.md §1.4). Any other error is rethrown at once: retrying a 400 or a 409 cannot succeed.
  *
  * A throttled call of a paced lane (hub host + throttle class) waits for its turn in the process-wide
  * pacer (hub-pacer.ts), which keeps the hub's quota busy without flooding it; other transient errors

@@ -9,15 +9,15 @@ import type { Problem } from '../lib/problems';
 import { validateTwinSection } from '../lib/twin-document-rules';
 import { refineWith, strictObject } from './config-problems';
 
-/** docs/iothub-facts.md §2: modules per device (current docs: 50). */
+/** docs/iot-hub-behaviour.md §2: modules per device (current docs: 50). */
 export const MAX_MODULES_PER_DEVICE = 50;
-/** docs/iothub-facts.md §5: statusReason ≤ 128 characters. */
+/** docs/iot-hub-behaviour.md §5: statusReason ≤ 128 characters. */
 const MAX_STATUS_REASON = 128;
 /** A convergence wait longer than this would hold `pulumi up` hostage; use onTimeout 'warn' instead. */
 const MAX_ACK_TIMEOUT_SECONDS = 3600;
 
 /**
- * docs/iothub-facts.md §2: caller-supplied SAS keys must decode to 16–64 bytes. The message never shows the
+ * docs/iot-hub-behaviour.md §2: caller-supplied SAS keys must decode to 16–64 bytes. The message never shows the
  * key: it is a secret.
  */
 function validateSasKey(value: string, path: string): Problem[] {
@@ -30,7 +30,7 @@ function validateSasKey(value: string, path: string): Problem[] {
   ];
 }
 
-/** docs/iothub-facts.md §2: SHA-1 (40 hex) or SHA-256 (64 hex) thumbprints, case-insensitive, colons allowed. */
+/** docs/iot-hub-behaviour.md §2: SHA-1 (40 hex) or SHA-256 (64 hex) thumbprints, case-insensitive, colons allowed. */
 function validateThumbprint(value: string, path: string): Problem[] {
   const hex = value.replace(/:/g, '');
   if (/^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/.test(hex)) return [];
@@ -54,7 +54,7 @@ const authSchema = z.discriminatedUnion(
   { error: 'must be one of: sas, selfSigned, certificateAuthority' },
 );
 
-/** Twin sections are checked by the hub's own rules (docs/iothub-facts.md §5) via lib/twin-document-rules.ts. */
+/** Twin sections are checked by the hub's own rules (docs/iot-hub-behaviour.md §5) via lib/twin-document-rules.ts. */
 function twinSection(section: 'desired' | 'tags') {
   return z
     .record(z.string(), z.unknown())

@@ -12,14 +12,14 @@ import { refineWith, strictObject } from './config-problems';
 export const DEFAULT_CA_CERTIFICATE_PATH = `${DEFAULT_LOCAL_HUB_DATA_DIR}/${LOCAL_HUB_CA_FILE}`;
 
 /**
- * docs/iothub-facts.md §5 "Tier features": Basic (B1–B3) hubs have no device or module twins, which this
+ * docs/iot-hub-behaviour.md §5 "Tier features": Basic (B1–B3) hubs have no device or module twins, which this
  * project manages; Free has every Standard feature with tiny quotas.
  */
 export const SUPPORTED_SKUS = ['F1', 'S1', 'S2', 'S3'] as const;
 export type SupportedSku = (typeof SUPPORTED_SKUS)[number];
 const BASIC_SKUS = ['B1', 'B2', 'B3'];
 
-/** Units per hub (docs/iothub-facts.md §5 "Daily message quota"; Free is a single unit). */
+/** Units per hub (docs/iot-hub-behaviour.md §5 "Daily message quota"; Free is a single unit). */
 export const MAX_CAPACITY: Record<SupportedSku, number> = { F1: 1, S1: 200, S2: 200, S3: 10 };
 
 /** ARM's IoT hub name rule: 3–50 letters, digits, hyphens; no leading/trailing hyphen; not all digits. */

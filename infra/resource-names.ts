@@ -1,7 +1,7 @@
 /**
  * Pulumi resource names: stable (they are the resource's identity in state, so renaming one means
  * delete + create) and readable in `pulumi preview`. Device and module ids cannot contain "/"
- * (docs/iothub-facts.md §5), so "/" separates the parts unambiguously: with "-" the module "b-c" of
+ * (docs/iot-hub-behaviour.md §5), so "/" separates the parts unambiguously: with "-" the module "b-c" of
  * device "a" and the module "c" of device "a-b" would collide, and so would a device named "twin-x" and
  * the twin of device "x".
  */

@@ -4,7 +4,7 @@
  * remove; then, given how the applies went, which acknowledgements to report. Plans are data (the
  * balena-supervisor habit) so they can be property-tested; device-runtime/ only executes them.
  *
- * Ordering rule (docs/iothub-facts.md §6, "documented reconnect flow"): `$version` only increases, so anything not
+ * Ordering rule (docs/iot-hub-behaviour.md §6, "documented reconnect flow"): `$version` only increases, so anything not
  * newer than what was applied is dropped. A patch that skips a version means a notification was lost
  * (IoT Hub keeps no backlog, QoS 0): the plan asks for a full GET instead of guessing. Acks follow
  * docs/device-runtime.md: every desired key is acknowledged with the version the runtime reached.
@@ -79,7 +79,7 @@ export const AC_APPLY_FAILED = 500;
 
 /**
  * Drops every key starting with `$` at any depth (`$version`, `$metadata`, ...). Twin keys may not contain
- * `$` (docs/iothub-facts.md §5), so such keys are always hub metadata, never properties.
+ * `$` (docs/iot-hub-behaviour.md §5), so such keys are always hub metadata, never properties.
  */
 export function withoutMetadata(document: JsonObject): JsonObject {
   const result: JsonObject = {};

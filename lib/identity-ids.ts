@@ -1,5 +1,5 @@
 /**
- * Device and module id rules (docs/iothub-facts.md §5): case-sensitive, 1–128 ASCII characters from
+ * Device and module id rules (docs/iot-hub-behaviour.md §5): case-sensitive, 1–128 ASCII characters from
  * `A-Z a-z 0-9 - . + % _ # * ? ! ( ) , = @ $ ' : ;`. Strict mode (the default, used for every id this
  * project declares) also rejects what the hub accepts but the identity could then never be used with:
  * `+` and `#` are MQTT topic wildcards (the device SDKs cannot subscribe to its topics), and `;` separates

@@ -1,7 +1,7 @@
 /**
  * The rules of `npm run invoke-method` (scripts/invoke-method.ts), pure so they are unit-tested: which
  * flags and environment variables say what, and the hub's limits on a direct-method call
- * (docs/iothub-facts.md §8.1: response timeout 5–300 s, connect timeout 0–300 s, payload JSON ≤ 128 KB).
+ * (docs/iot-hub-behaviour.md §8.1: response timeout 5–300 s, connect timeout 0–300 s, payload JSON ≤ 128 KB).
  *
  * The connection string is never taken from argv (`ps` and shell history show it): it comes from
  * IOTHUB_CONNECTION_STRING, or from a file named by `--connection-string-file` / IOTHUB_CONNECTION_STRING_FILE.

@@ -1,6 +1,6 @@
 /**
  * JSON merge patch (RFC 7386) as IoT Hub applies it to tags, desired and reported properties
- * (docs/iothub-facts.md §6): `null` deletes a key, objects merge recursively, every other value — arrays
+ * (docs/iot-hub-behaviour.md §6): `null` deletes a key, objects merge recursively, every other value — arrays
  * included — replaces the old one wholesale.
  */
 import { cloneJson, deepEqualJson, isJsonObject, type JsonObject, setOwnProperty } from './json-types';

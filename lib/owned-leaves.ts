@@ -3,7 +3,7 @@
  * Ansible manage only the twin keys they declare). A twin resource owns exactly the leaves its config
  * declares — a leaf is a path to a non-object value (string, number, boolean, array); empty objects
  * declare nothing. Every other key belongs to someone else (the device, another tool, a person) and is
- * never written. All writes are JSON merge patches (docs/iothub-facts.md §6), so ownership is expressed as:
+ * never written. All writes are JSON merge patches (docs/iot-hub-behaviour.md §6), so ownership is expressed as:
  * set every declared leaf, `null` every previously owned leaf that is no longer declared.
  *
  * Pure: shared by the dynamic providers (serialized into Pulumi state) and their tests.

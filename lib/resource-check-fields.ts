@@ -25,7 +25,7 @@ export function isUnknownInput(value: unknown): boolean {
   return value === UNKNOWN_INPUT;
 }
 
-/** docs/iothub-facts.md §2: statusReason ≤ 128 characters. */
+/** docs/iot-hub-behaviour.md §2: statusReason ≤ 128 characters. */
 export const STATUS_REASON_MAX = 128;
 
 export type Fields = Record<string, unknown>;

@@ -1,5 +1,5 @@
 /**
- * `check` for the dynamic providers: validates raw inputs as the hub would (docs/iothub-facts.md: ids
+ * `check` for the dynamic providers: validates raw inputs as the hub would (docs/iot-hub-behaviour.md: ids
  * §5, identity fields §2, twin documents §5) and returns EVERY failure at once with its property path,
  * plus the normalized inputs (defaults filled, keys split out of `authentication`, nulls dropped).
  *

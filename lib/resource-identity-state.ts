@@ -80,7 +80,7 @@ export function isModuleInputs(inputs: IdentityInputs | IdentityOutputs): inputs
 
 /**
  * Resource ids: `deviceId` for a device, `deviceId/moduleId` for a module (`/` is not valid in ids,
- * docs/iothub-facts.md §5).
+ * docs/iot-hub-behaviour.md §5).
  */
 export function identityResourceId(deviceId: string, moduleId?: string): string {
   return moduleId === undefined ? deviceId : `${deviceId}/${moduleId}`;

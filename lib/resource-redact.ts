@@ -5,7 +5,7 @@
  */
 
 const PATTERNS: readonly [RegExp, string][] = [
-  // A whole SAS token (service or device form, docs/iothub-facts.md §1.5).
+  // A whole SAS token (service or device form, docs/iot-hub-behaviour.md §1.5).
   [/SharedAccessSignature\s+[^\s"',;]+/gi, 'SharedAccessSignature <redacted>'],
   [/\b(sig)=[^&\s"',;]+/gi, '$1=<redacted>'],
   // Connection string key fields.

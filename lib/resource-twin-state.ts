@@ -1,7 +1,7 @@
 /**
  * Inputs and outputs of the ModuleTwin / DeviceTwin dynamic resources and the merge patches they send.
  * Ownership itself (which leaves a resource may write) is lib/owned-leaves.ts; this file only wraps
- * it in the twin PATCH body shape `{"tags":{…},"properties":{"desired":{…}}}` (docs/iothub-facts.md §1.2) and
+ * it in the twin PATCH body shape `{"tags":{…},"properties":{"desired":{…}}}` (docs/iot-hub-behaviour.md §1.2) and
  * turns a hub twin into outputs. Reported properties are never read into outputs: devices write them
  * constantly and they are not the resource's to diff (docs/twin-ownership.md).
  */

@@ -2,7 +2,7 @@
  * The delay schedule for retrying throttled (429) and unavailable (503) hub calls.
  *
  * IoT Hub sends no `Retry-After` on 429 (the community Terraform provider retries "with
- * jittered backoff on a time budget"; docs/iothub-facts.md §5: over-limit traffic is queued, then rejected with
+ * jittered backoff on a time budget"; docs/iot-hub-behaviour.md §5: over-limit traffic is queued, then rejected with
  * 429). So the client picks the delay itself: exponential growth capped at `capMs`, with "equal
  * jitter" (half fixed, half random) so that many resources throttled at the same instant spread out
  * without any retry firing almost immediately, and a total time budget after which we give up.
@@ -25,7 +25,7 @@ export interface RetryPolicy {
 }
 
 /**
- * Identity registry operations are limited to 100/min/unit on S1 (docs/iothub-facts.md §5), i.e. one every
+ * Identity registry operations are limited to 100/min/unit on S1 (docs/iot-hub-behaviour.md §5), i.e. one every
  * 600 ms: starting at 500 ms and capping at 15 s lets a queue of throttled creates drain. A stack
  * larger than the quota allows per two minutes is still fine as long as the hub keeps accepting
  * *some* calls, so the two-minute budget counts only time without progress (bench/scale.ts: with a

@@ -1,5 +1,5 @@
 /**
- * IoT Hub shared access signatures (docs/iothub-facts.md §1.5): create them like the SDKs do, parse and verify
+ * IoT Hub shared access signatures (docs/iot-hub-behaviour.md §1.5): create them like the SDKs do, parse and verify
  * them like the hub does. Pure: HMAC only, no clock (callers compare `se` with their own `now`).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';

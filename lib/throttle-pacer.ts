@@ -1,6 +1,6 @@
 /**
  * Pacing of throttled hub calls, shared by every resource of one provider process (issue #5, scale
- * under quotas). IoT Hub answers over-quota calls with 429 and no `Retry-After` (docs/iothub-facts.md §5),
+ * under quotas). IoT Hub answers over-quota calls with 429 and no `Retry-After` (docs/iot-hub-behaviour.md §5),
  * after holding them briefly (traffic shaping). When each resource backs off on its own,
  * the quota's tokens wait for jittered backoffs to come round (bench/scale.ts: 1.18x the quota floor).
  * A pacer per (hub, throttle class) instead releases the throttled calls one at a time, `gapMs`
@@ -11,7 +11,7 @@
  * Pure: the clock is passed in; the queue and its timer live at the edge (dynamic-providers/hub-pacer.ts).
  */
 
-/** IoT Hub's throttle classes a provider call falls in (docs/iothub-facts.md §5). */
+/** IoT Hub's throttle classes a provider call falls in (docs/iot-hub-behaviour.md §5). */
 export type HubLane = 'identityRegistry' | 'twinRead' | 'twinUpdate';
 
 export interface PacerPolicy {

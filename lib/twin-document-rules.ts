@@ -1,5 +1,5 @@
 /**
- * Twin document limits (docs/iothub-facts.md §5 "Twin documents", current docs — not the older module-twin
+ * Twin document limits (docs/iot-hub-behaviour.md §5 "Twin documents", current docs — not the older module-twin
  * limits) and the hub's size algorithm, shared by config validation, the local hub and the runtime.
  */
 import { isJsonObject, type JsonObject } from './json-types';

@@ -2,10 +2,10 @@
  * The hub's domain errors and the one factory that renders them on the wire.
  *
  * The store and the REST pipeline throw `HubError`s (never HTTP responses); `writeHubErrorResponse`
- * is the only place that knows the wire shape. docs/iothub-facts.md §0.2 / §1.4: the Node service SDK only
+ * is the only place that knows the wire shape. docs/iot-hub-behaviour.md §0.2 / §1.4: the Node service SDK only
  * understands the *legacy* body `{"Message":"ErrorCode:<Name>;<text>","ExceptionMessage":"..."}`
  * (it splits `Message` on ';'), plus the `iothub-errorcode` header that the .NET SDK reads.
- * Numeric codes (docs/iothub-facts.md §1.4 table) are what device-facing transports put in
+ * Numeric codes (docs/iot-hub-behaviour.md §1.4 table) are what device-facing transports put in
  * `{"errorCode":400004,"message":"..."}` MQTT twin responses (§3.3).
  */
 import { randomUUID } from 'node:crypto';
@@ -39,11 +39,11 @@ const formatError = make(400, 'IotHubFormatError', 400006);
 const unauthorized = make(401, 'IotHubUnauthorizedAccess', 401002);
 const deviceNotFound = make(404, 'DeviceNotFound', 404001);
 const moduleNotFound = make(404, 'ModuleNotFound', 404010);
-// Direct methods (docs/iothub-facts.md §8): the identity was not connected within connectTimeoutInSeconds,
+// Direct methods (docs/iot-hub-behaviour.md §8): the identity was not connected within connectTimeoutInSeconds,
 // or did not answer within responseTimeoutInSeconds.
 const deviceNotOnline = make(404, 'DeviceNotOnline', 404103);
 const gatewayTimeout = make(504, 'GatewayTimeout', 504101);
-// The name as the SDKs know it; the numeric code is not published (docs/iothub-facts.md §7), and only
+// The name as the SDKs know it; the numeric code is not published (docs/iot-hub-behaviour.md §7), and only
 // device-facing replies carry it, which a configuration never reaches.
 const configurationNotFound = make(404, 'ConfigurationNotFound', 404000);
 const deviceAlreadyExists = make(409, 'DeviceAlreadyExists', 409001);
@@ -55,7 +55,7 @@ const throttleBacklogLimitExceeded = make(429, 'ThrottleBacklogLimitExceeded', 4
 const serverError = make(500, 'ServerError', 500001);
 const serviceUnavailable = make(503, 'ServiceUnavailable', 503001);
 // Generic class codes (status × 1000) for pipeline failures that have no specific IoT Hub code;
-// the SDKs only branch on the HTTP status for these (docs/iothub-facts.md §1.4 translateError table).
+// the SDKs only branch on the HTTP status for these (docs/iot-hub-behaviour.md §1.4 translateError table).
 const routeNotFound = make(404, 'GenericNotFound', 404000);
 const methodNotAllowed = make(405, 'GenericMethodNotAllowed', 405000);
 const unsupportedMediaType = make(415, 'GenericUnsupportedMediaType', 415000);
@@ -96,7 +96,7 @@ export function legacyErrorMessage(err: HubError): string {
   return `ErrorCode:${err.code};${text}`;
 }
 
-/** .NET-style "MM/dd/yyyy HH:mm:ss" as in the docs/iothub-facts.md §1.4 sample. */
+/** .NET-style "MM/dd/yyyy HH:mm:ss" as in the docs/iot-hub-behaviour.md §1.4 sample. */
 function legacyTimestamp(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())}/${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;

@@ -5,7 +5,7 @@
  */
 import { hubErrors } from './errors';
 
-/** Twins allow 10 object levels (docs/iothub-facts.md §5) plus the envelope; anything far deeper is hostile. */
+/** Twins allow 10 object levels (docs/iot-hub-behaviour.md §5) plus the envelope; anything far deeper is hostile. */
 export const MAX_JSON_NESTING = 64;
 
 export function assertJsonNesting(value: unknown): void {

@@ -49,7 +49,7 @@ export interface LocalHubOptions {
   logWrite?: (line: string) => void;
   /**
    * Also listen on 443 (HTTPS) and 8883 (MQTTS) for clients that cannot take a port
-   * (docs/iothub-facts.md §3.8).
+   * (docs/iot-hub-behaviour.md §3.8).
    */
   standardPorts?: boolean;
   throttle?: { tier: HubTier; units: number };
@@ -68,7 +68,7 @@ export interface LocalHub {
   /** `127.0.0.1:<port>`: the HostName for every connection string. */
   hostName: string;
   /**
-   * MQTT over WebSockets (docs/iothub-facts.md §8.3): `wss://<hostName>/$iothub/websocket`, and on 443
+   * MQTT over WebSockets (docs/iot-hub-behaviour.md §8.3): `wss://<hostName>/$iothub/websocket`, and on 443
    * with standardPorts, the port the SDKs' MqttWs transports always dial.
    */
   webSocketUrls: string[];

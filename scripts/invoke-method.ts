@@ -110,7 +110,7 @@ function readText(path: string, origin: string, problems: Problem[]): string | u
   }
 }
 
-/** The hub's answer in words (docs/iothub-facts.md §8.1: 404 DeviceNotOnline, 504 GatewayTimeout, ...). */
+/** The hub's answer in words (docs/iot-hub-behaviour.md §8.1: 404 DeviceNotOnline, 504 GatewayTimeout, ...). */
 function explain(error: unknown, request: InvokeMethodRequest): string {
   const e = error as Error & { responseBody?: string; response?: { statusCode?: number } };
   const body = typeof e.responseBody === 'string' ? e.responseBody : '';

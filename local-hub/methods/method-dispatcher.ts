@@ -1,5 +1,5 @@
 /**
- * Direct methods between the service API and device-facing transports (docs/iothub-facts.md §8.1).
+ * Direct methods between the service API and device-facing transports (docs/iot-hub-behaviour.md §8.1).
  * An invocation is delivered to the identity's one connection when it is connected and subscribed to
  * method requests; otherwise it waits up to `connectTimeoutInSeconds` for that to happen, then fails
  * 404 DeviceNotOnline. Once delivered, the identity has `responseTimeoutInSeconds` to answer with the

@@ -1,5 +1,5 @@
 /**
- * The body of `POST /twins/{id}[/modules/{mid}]/methods` (docs/iothub-facts.md §8.1): `methodName`,
+ * The body of `POST /twins/{id}[/modules/{mid}]/methods` (docs/iot-hub-behaviour.md §8.1): `methodName`,
  * any JSON `payload` (absent means `null`), `responseTimeoutInSeconds` (5–300, default 30) and
  * `connectTimeoutInSeconds` (0–300, default 0). Pure validation; every problem at once.
  */

@@ -1,6 +1,6 @@
 /**
  * The aedes boundary: its types and the few runtime fields the hub needs that aedes' typings omit
- * (`broker.clients`, `client.subscriptions`; docs/iothub-facts.md §3.9), in one place.
+ * (`broker.clients`, `client.subscriptions`; docs/iot-hub-behaviour.md §3.9), in one place.
  */
 import type { TLSSocket } from 'node:tls';
 import type { HubLogger } from '../hub-logger';

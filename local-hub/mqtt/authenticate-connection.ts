@@ -1,5 +1,5 @@
 /**
- * Who may open an MQTT connection, as IoT Hub decides it (docs/iothub-facts.md
+ * Who may open an MQTT connection, as IoT Hub decides it (docs/iot-hub-behaviour.md
  * §1.5 SAS, §2 X.509, §3.1 CONNECT).
  * Pure: the broker passes in what it read from CONNECT and the TLS socket, plus the registry lookup.
  *
@@ -142,7 +142,7 @@ function authenticateSas(
   }
   if (!signed) return refused(`SAS token signature does not match a key of ${who}`);
   if (token.se < now) return refused('SAS token has expired (se is in the past)');
-  // docs/iothub-facts.md §2: a disabled device cannot use device-facing endpoints; its modules inherit the status.
+  // docs/iot-hub-behaviour.md §2: a disabled device cannot use device-facing endpoints; its modules inherit the status.
   if (view.status === 'disabled') return refused(`${who} is disabled`);
   return { ok: true, identity, method: 'sas', expiresAt: token.se };
 }

@@ -3,7 +3,7 @@
  * enforces): who may connect (authenticate-connection.ts), which wills it may leave, which filters an
  * identity may hold, what it may publish, and that aedes forwards nothing a device sent to any other
  * connection. Connections the hub ended (revoked, token expired) get nothing accepted any more
- * (connection-registry.ts). The clauses (§…) are sections of docs/iothub-facts.md.
+ * (connection-registry.ts). The clauses (§…) are sections of docs/iot-hub-behaviour.md.
  */
 import type { HubLogger } from '../hub-logger';
 import type { DeviceFacingHubState } from '../hub-state';

@@ -27,7 +27,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class ConnectionRegistry {
   private readonly byClient = new WeakMap<Client, ConnectionInfo>();
-  /** docs/iothub-facts.md §3.2: one connection per identity; the newest ready one owns `connectionState`. */
+  /** docs/iot-hub-behaviour.md §3.2: one connection per identity; the newest ready one owns `connectionState`. */
   private readonly holders = new Map<string, Client>();
 
   admit(client: Client, info: Omit<ConnectionInfo, 'ended' | 'expiryTimer'>): void {

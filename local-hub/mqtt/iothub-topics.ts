@@ -1,5 +1,5 @@
 /**
- * IoT Hub's MQTT naming rules: client ids, user names and topics (docs/iothub-facts.md §3.1, §3.2; Microsoft
+ * IoT Hub's MQTT naming rules: client ids, user names and topics (docs/iot-hub-behaviour.md §3.1, §3.2; Microsoft
  * "Communicate with an IoT hub using MQTT"). Pure functions; the broker hooks decide with them.
  */
 
@@ -43,7 +43,7 @@ export function parseUsername(username: string): ParsedUsername | undefined {
   const slash = head.indexOf('/');
   if (slash <= 0 || slash === head.length - 1) return undefined;
   const query = new URLSearchParams(username.slice(queryStart + 2));
-  // docs/iothub-facts.md §3.1: the api-version parameter is required in the user name; its value is accepted
+  // docs/iot-hub-behaviour.md §3.1: the api-version parameter is required in the user name; its value is accepted
   // leniently.
   if (!query.get('api-version')) return undefined;
   return { host: head.slice(0, slash), clientId: head.slice(slash + 1), query };

@@ -1,5 +1,5 @@
 /**
- * Direct methods over MQTT (docs/iothub-facts.md §8.1): the broker is the MethodDispatcher's transport.
+ * Direct methods over MQTT (docs/iot-hub-behaviour.md §8.1): the broker is the MethodDispatcher's transport.
  * A request goes to the identity's one connection, and only when it holds a subscription to
  * `$iothub/methods/POST/#` (IoT Hub answers DeviceNotOnline for a device that "isn't online or hasn't
  * registered the direct method callback"). A connection that becomes ready with that subscription (a

@@ -2,7 +2,7 @@
  * The hub's MQTT endpoint: an aedes broker whose hooks enforce IoT Hub's rules (docs/architecture.md: "aedes
  * is the broker; IoT Hub rules plug in through its hooks"). IoT Hub topics are per connection, so
  * nothing a device publishes is routed to other devices, and every hub reply or desired patch goes to
- * exactly one connection with `client.publish` (docs/iothub-facts.md §0.9, §3.7). The hooks live in
+ * exactly one connection with `client.publish` (docs/iot-hub-behaviour.md §0.9, §3.7). The hooks live in
  * broker-hooks.ts; this file owns the broker's lifetime and the hub-initiated traffic.
  */
 import type { Duplex } from 'node:stream';
@@ -145,7 +145,7 @@ function pushDesiredChange(broker: Aedes, logger: HubLogger, change: DesiredChan
 }
 
 /**
- * A deleted or disabled device takes its modules' connections with it (docs/iothub-facts.md §2: modules
+ * A deleted or disabled device takes its modules' connections with it (docs/iot-hub-behaviour.md §2: modules
  * inherit the device's status, and are deleted with it); new device keys only affect the device's own
  * connection.
  * A delete or re-key also drops the identity's stored session (item 7): a new identity with the same

@@ -1,5 +1,5 @@
 /**
- * A persistent MQTT session (CONNECT with clean=false, what the device SDK sends: docs/iothub-facts.md
+ * A persistent MQTT session (CONNECT with clean=false, what the device SDK sends: docs/iot-hub-behaviour.md
  * §3.1) is kept by aedes' persistence under the client id: subscriptions, the inbound QoS 2 store and
  * the will.
  * It belongs to the identity that created it, not to the id: after a delete (and re-create) or a

@@ -1,8 +1,8 @@
 /**
- * The device side of twins over MQTT: GET the twin and PATCH reported properties (docs/iothub-facts.md §3.2,
+ * The device side of twins over MQTT: GET the twin and PATCH reported properties (docs/iot-hub-behaviour.md §3.2,
  * §3.3). Each request yields exactly one reply for the requesting connection.
  *
- * Status sets per docs/iothub-facts.md §3.3: GET 200 / 429 / 5xx; reported PATCH 204 (`&$version=<new>` in
+ * Status sets per docs/iot-hub-behaviour.md §3.3: GET 200 / 429 / 5xx; reported PATCH 204 (`&$version=<new>` in
  * the topic) / 400 (malformed) / 429 / 5xx. Error bodies are `{"errorCode":<numeric>,"message":"…"}`: the SDK
  * ignores the status in the topic and fails a request only when the body has `errorCode` (§0.7, §3.3).
  */

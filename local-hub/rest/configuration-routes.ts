@@ -1,5 +1,5 @@
 /**
- * Configurations, automatic device and module management (docs/iothub-facts.md §8.4):
+ * Configurations, automatic device and module management (docs/iot-hub-behaviour.md §8.4):
  * `GET /configurations[?top=n]`, and `GET / PUT / DELETE /configurations/{id}`. PUT without If-Match
  * creates (409 when it exists), with If-Match (`*` or the etag) updates; DELETE honours If-Match.
  * Reading needs RegistryRead, writing RegistryWrite, as for identities.

@@ -1,5 +1,5 @@
 /**
- * `POST /twins/{deviceId}[/modules/{moduleId}]/methods` (docs/iothub-facts.md §8.1): the right is
+ * `POST /twins/{deviceId}[/modules/{moduleId}]/methods` (docs/iot-hub-behaviour.md §8.1): the right is
  * ServiceConnect, the throttle IoT Hub's direct-method quota metered in 8 KB (§8.1). The answer is
  * `{"status": <the device's status>, "payload": <its JSON>}` with HTTP 200; an unknown identity is
  * 404 DeviceNotFound / ModuleNotFound at once, an offline one 404 DeviceNotOnline after the connect

@@ -4,7 +4,7 @@
  *   → 4. authenticate + authorize (401) → 5. read the JSON body (415 / 413 / 400)
  *   → 6. throttle (wait or 429) → 7. handler over the store → 8. wait the added latency, if any
  *   → 9. respond, log one line.
- * Every failure is a HubError rendered by errors.ts in the legacy wire shape (docs/iothub-facts.md §1.4).
+ * Every failure is a HubError rendered by errors.ts in the legacy wire shape (docs/iot-hub-behaviour.md §1.4).
  */
 import type * as http from 'node:http';
 import type { PolicyDefinition } from '../../lib/local-hub-defaults';
@@ -166,7 +166,7 @@ function parseTarget(url: string): ParsedTarget {
   return { path: rawPath, segments, query };
 }
 
-/** The SDKs always quote If-Match values (docs/iothub-facts.md §1.1); `W/` weak markers are tolerated. */
+/** The SDKs always quote If-Match values (docs/iot-hub-behaviour.md §1.1); `W/` weak markers are tolerated. */
 function parseIfMatch(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   const trimmed = header.trim();
@@ -177,7 +177,7 @@ function parseIfMatch(header: string | undefined): string | undefined {
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
-/** The SDK parses a body only when content-type contains application/json (docs/iothub-facts.md §0.3). */
+/** The SDK parses a body only when content-type contains application/json (docs/iot-hub-behaviour.md §0.3). */
 function respond(res: http.ServerResponse, result: RouteResult): number {
   const headers: Record<string, string | number> = { ...result.headers };
   if (result.body === undefined) {

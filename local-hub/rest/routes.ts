@@ -1,5 +1,5 @@
 /**
- * The service REST routes (docs/iothub-facts.md §1.2 table), each with the right it needs, its throttle class
+ * The service REST routes (docs/iot-hub-behaviour.md §1.2 table), each with the right it needs, its throttle class
  * and a thin handler over the HubState. Handlers translate wire details (If-Match, query string,
  * paging headers) and nothing else: every rule lives in the store.
  */
@@ -37,7 +37,7 @@ export interface Route {
   access: Access;
   throttle?: ThrottleClass;
   hasBody: boolean;
-  /** Throttle cost; bulk counts each device (docs/iothub-facts.md §1.2 notes). */
+  /** Throttle cost; bulk counts each device (docs/iot-hub-behaviour.md §1.2 notes). */
   cost?: (body: unknown) => number;
   handle: (call: RouteCall) => RouteResult | Promise<RouteResult>;
 }
@@ -112,7 +112,7 @@ export const ROUTES: readonly Route[] = [
   },
 ];
 
-/** PUT without If-Match creates (409 if it exists); with If-Match updates (docs/iothub-facts.md §1.4). */
+/** PUT without If-Match creates (409 if it exists); with If-Match updates (docs/iot-hub-behaviour.md §1.4). */
 function identityRoutes(
   pattern: string[],
   ops: { get: (c: RouteCall) => unknown; put: (c: RouteCall) => unknown; del: (c: RouteCall) => void },
@@ -173,7 +173,7 @@ function parseTop(value: string | null): number | undefined {
 }
 
 /**
- * Paging headers per the SDK (docs/iothub-facts.md §0.10, §1.2): the continuation header is omitted on the
+ * Paging headers per the SDK (docs/iot-hub-behaviour.md §0.10, §1.2): the continuation header is omitted on the
  * last page.
  */
 function queryHandler({ state, body, headers }: RouteCall): RouteResult {

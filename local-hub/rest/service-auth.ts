@@ -1,5 +1,5 @@
 /**
- * Service API authentication and authorization (docs/iothub-facts.md §1.5): a policy SAS token (`skn`) signed
+ * Service API authentication and authorization (docs/iot-hub-behaviour.md §1.5): a policy SAS token (`skn`) signed
  * with that policy's primary or secondary key, not expired, whose `sr` names this hub and covers
  * the resource; then the policy must hold the operation's right. Callers answer every failure with
  * the same 401 and log the specific reason at debug only (the reason must not help an attacker).
@@ -11,7 +11,7 @@ import type { HubRight, PolicyDefinition } from '../../lib/local-hub-defaults';
 import { parseSasToken, sasResourceScope, sasScopeCovers, verifySasSignature } from '../../lib/sas-token';
 import type { VerifiedToken, VerifiedTokenCache } from './verified-tokens';
 
-/** What an operation needs; RegistryWrite implies RegistryRead (docs/iothub-facts.md §1.5). */
+/** What an operation needs; RegistryWrite implies RegistryRead (docs/iot-hub-behaviour.md §1.5). */
 export type Access = 'registryRead' | 'registryWrite' | 'serviceConnect' | 'query';
 
 const SATISFIED_BY: Record<Access, readonly HubRight[]> = {

@@ -6,7 +6,7 @@
  * signature, its parsed resource scope (already checked to name this hub) and its expiry. Everything
  * that depends on the request — expiry against the clock, whether the scope covers the addressed
  * identity, the policy's rights — is still decided per request (service-auth.ts), and an entry counts
- * only while its policy still holds the key that verified it (docs/iothub-facts.md §1.5).
+ * only while its policy still holds the key that verified it (docs/iot-hub-behaviour.md §1.5).
  */
 import type { SasScope } from '../../lib/sas-token';
 

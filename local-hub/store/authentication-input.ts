@@ -1,5 +1,5 @@
 /**
- * Pure rules for the `authentication` member of an identity body (docs/iothub-facts.md §2). Produces the
+ * Pure rules for the `authentication` member of an identity body (docs/iot-hub-behaviour.md §2). Produces the
  * requested mechanism with `null` where the hub must mint a key; minting itself happens in
  * identity-records.ts with an injected random source.
  */
@@ -9,7 +9,7 @@ import type { AuthenticationType } from '../hub-state';
 
 export interface AuthenticationInput {
   type: AuthenticationType;
-  /** `null` = generate (absent, null or '' keys, `{}` symmetricKey objects — docs/iothub-facts.md §2, §3.8). */
+  /** `null` = generate (absent, null or '' keys, `{}` symmetricKey objects — docs/iot-hub-behaviour.md §2, §3.8). */
   primaryKey: string | null;
   secondaryKey: string | null;
   primaryThumbprint: string | null;
@@ -22,7 +22,7 @@ const KEY_MAX_BYTES = 64;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const THUMBPRINT = /^(?:[0-9A-F]{40}|[0-9A-F]{64})$/;
 
-/** Absent/null authentication means SAS with hub-generated keys (docs/iothub-facts.md §2 "Keys"). */
+/** Absent/null authentication means SAS with hub-generated keys (docs/iot-hub-behaviour.md §2 "Keys"). */
 export function parseAuthentication(value: unknown, path: string, problems: Problem[]): AuthenticationInput {
   const result: AuthenticationInput = {
     type: 'sas',
@@ -54,7 +54,7 @@ export function parseAuthentication(value: unknown, path: string, problems: Prob
       });
     }
   }
-  // certificateAuthority and none carry neither keys nor thumbprints (docs/iothub-facts.md §2).
+  // certificateAuthority and none carry neither keys nor thumbprints (docs/iot-hub-behaviour.md §2).
   return result;
 }
 
@@ -91,7 +91,7 @@ function parseKeys(value: unknown, path: string, problems: Problem[]) {
   };
 }
 
-/** Caller-supplied keys must be base64 of 16–64 bytes (docs/iothub-facts.md §2). Never echo the key. */
+/** Caller-supplied keys must be base64 of 16–64 bytes (docs/iot-hub-behaviour.md §2). Never echo the key. */
 function parseKey(value: unknown, path: string, problems: Problem[]): string | null {
   if (value === undefined || value === null || value === '') return null;
   if (typeof value !== 'string' || !BASE64.test(value)) {
@@ -131,7 +131,7 @@ function parseThumbprints(value: unknown, path: string, problems: Problem[]) {
   };
 }
 
-/** 40 hex (SHA-1) or 64 hex (SHA-256), colons stripped, case-insensitive (docs/iothub-facts.md §2). */
+/** 40 hex (SHA-1) or 64 hex (SHA-256), colons stripped, case-insensitive (docs/iot-hub-behaviour.md §2). */
 export function normalizeThumbprint(value: string): string | null {
   const hex = value.replace(/:/g, '').toUpperCase();
   return THUMBPRINT.test(hex) ? hex : null;

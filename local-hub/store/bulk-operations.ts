@@ -1,9 +1,9 @@
 /**
- * Bulk registry operations, POST /devices (docs/iothub-facts.md §1.2 notes, §1.3 "Bulk result", §5: ≤ 100
+ * Bulk registry operations, POST /devices (docs/iot-hub-behaviour.md §1.2 notes, §1.3 "Bulk result", §5: ≤ 100
  * entries, each identity once). A malformed request as a whole is one 400 and writes nothing; a
  * well-formed request applies each entry on its own (an entry's failure rolls back only that entry)
  * and reports failures in BulkRegistryOperationResult, as the REST reference describes
- * (docs/iothub-facts.md §1.3).
+ * (docs/iot-hub-behaviour.md §1.3).
  */
 import { isJsonObject, type JsonObject } from '../../lib/json-types';
 import { childPath, type Problem } from '../../lib/problems';
@@ -23,7 +23,7 @@ import { replaceTwin } from './twin-operations';
 export const BULK_MAX_ENTRIES = 100;
 
 /**
- * The bulk modes of the REST reference (docs/iothub-facts.md §1.2) this hub implements (updateTwin* are not
+ * The bulk modes of the REST reference (docs/iot-hub-behaviour.md §1.2) this hub implements (updateTwin* are not
  * supported yet).
  */
 const IMPORT_MODES = ['create', 'update', 'updateIfMatchETag', 'delete', 'deleteIfMatchETag'] as const;
@@ -33,7 +33,7 @@ interface BulkEntry {
   deviceId: string;
   moduleId: string | null;
   mode: ImportMode;
-  /** `eTag` per the schema, `etag` as the Node SDK sends it (docs/iothub-facts.md §1.2). */
+  /** `eTag` per the schema, `etag` as the Node SDK sends it (docs/iot-hub-behaviour.md §1.2). */
   etag: string | undefined;
   body: JsonObject;
 }

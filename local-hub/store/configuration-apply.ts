@@ -1,5 +1,5 @@
 /**
- * Applying configurations (docs/iothub-facts.md §8.4), as IoT Hub does: each twin targeted by at least
+ * Applying configurations (docs/iot-hub-behaviour.md §8.4), as IoT Hub does: each twin targeted by at least
  * one configuration of its kind gets the content of the one with the highest priority (the most
  * recently created among equals) merged into its desired properties, through the ordinary twin PATCH
  * (new `$version`, patch pushed to a connected device). Once applied, the same content is not written

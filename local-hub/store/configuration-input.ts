@@ -1,5 +1,5 @@
 /**
- * Pure validation of a configuration body, `PUT /configurations/{id}` (docs/iothub-facts.md §8.4):
+ * Pure validation of a configuration body, `PUT /configurations/{id}` (docs/iot-hub-behaviour.md §8.4):
  * `content` with exactly one of `deviceContent` / `moduleContent`, each key a desired-property path
  * (`properties.desired[.<name>…]`); `targetCondition` (a WHERE condition over device twins, or
  * `FROM devices.modules WHERE …` for module twins, or `*`); `priority` (a non-negative integer);

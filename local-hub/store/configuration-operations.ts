@@ -1,5 +1,5 @@
 /**
- * Configuration CRUD (docs/iothub-facts.md §8.4): `PUT` without If-Match creates (409 if it exists),
+ * Configuration CRUD (docs/iot-hub-behaviour.md §8.4): `PUT` without If-Match creates (409 if it exists),
  * with If-Match (`*` or the etag) updates; content cannot change after creation, as in IoT Hub (a new
  * configuration is made instead); DELETE honours If-Match. GET computes the system metrics (targeted,
  * applied) and the custom metric queries over the twins as they are now.

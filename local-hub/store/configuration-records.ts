@@ -1,5 +1,5 @@
 /**
- * Configurations as stored and as returned (docs/iothub-facts.md §8.4), and the queries behind their
+ * Configurations as stored and as returned (docs/iot-hub-behaviour.md §8.4), and the queries behind their
  * target condition and metrics, run by the hub's own query engine (twin-query.ts). Pure.
  */
 import type { JsonObject } from '../../lib/json-types';

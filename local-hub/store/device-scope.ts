@@ -1,5 +1,5 @@
 /**
- * IoT Edge scopes (docs/iothub-facts.md §1.3, §8.2): an Edge device gets its own scope from the hub,
+ * IoT Edge scopes (docs/iot-hub-behaviour.md §1.3, §8.2): an Edge device gets its own scope from the hub,
  * `ms-azure-iot-edge://<id>-<generationId>`; a leaf device's `deviceScope` names its parent Edge device
  * by that scope. So a leaf's scope must be the scope of an Edge device of this hub: a made-up value,
  * another leaf's id or a deleted parent's old scope is refused, and the scope cannot be changed to any

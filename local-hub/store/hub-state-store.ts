@@ -130,7 +130,7 @@ export function openHubState(o: OpenHubStateOptions): HubState {
 
 /**
  * Collects the twins writes touched and applies configurations to them once, on the next turn of the
- * event loop, in a write of its own (docs/iothub-facts.md §8.4: IoT Hub re-evaluates within minutes).
+ * event loop, in a write of its own (docs/iot-hub-behaviour.md §8.4: IoT Hub re-evaluates within minutes).
  */
 function createApplyScheduler(
   run: (scope: ApplyScope) => void,

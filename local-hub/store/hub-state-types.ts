@@ -1,6 +1,6 @@
 /**
  * The service-side half of the hub state (the device-facing half is `DeviceFacingHubState` in
- * ../hub-state.ts). Wire shapes mirror docs/iothub-facts.md §1.3 field for field and casing for casing, so the
+ * ../hub-state.ts). Wire shapes mirror docs/iot-hub-behaviour.md §1.3 field for field and casing for casing, so the
  * REST layer can serialize them as they are.
  */
 import type { JsonObject } from '../../lib/json-types';
@@ -9,7 +9,7 @@ import type { Authentication, DeviceFacingHubState } from '../hub-state';
 export type ConnectionState = 'Connected' | 'Disconnected';
 export type IdentityStatus = 'enabled' | 'disabled';
 
-/** Device identity as the hub returns it (docs/iothub-facts.md §1.3). */
+/** Device identity as the hub returns it (docs/iot-hub-behaviour.md §1.3). */
 export interface DeviceIdentity {
   deviceId: string;
   generationId: string;
@@ -27,7 +27,7 @@ export interface DeviceIdentity {
   parentScopes: string[];
 }
 
-/** Module identity: no `status`, no `capabilities` (docs/iothub-facts.md §1.3). */
+/** Module identity: no `status`, no `capabilities` (docs/iot-hub-behaviour.md §1.3). */
 export interface ModuleIdentity {
   deviceId: string;
   moduleId: string;
@@ -41,7 +41,7 @@ export interface ModuleIdentity {
   authentication: Authentication;
 }
 
-/** Service-side twin (GET/PATCH/PUT `/twins/...`), docs/iothub-facts.md §1.3. */
+/** Service-side twin (GET/PATCH/PUT `/twins/...`), docs/iot-hub-behaviour.md §1.3. */
 export interface ServiceTwin {
   deviceId: string;
   moduleId?: string;
@@ -58,7 +58,7 @@ export interface ServiceTwin {
   x509Thumbprint: Authentication['x509Thumbprint'];
   modelId: string;
   capabilities?: { iotEdge: boolean };
-  /** Absent when the twin has no tags (docs/iothub-facts.md §8.2). */
+  /** Absent when the twin has no tags (docs/iot-hub-behaviour.md §8.2). */
   tags?: JsonObject;
   properties: { desired: JsonObject; reported: JsonObject };
 }
@@ -71,7 +71,7 @@ export interface BulkRegistryError {
   operation?: string;
 }
 
-/** docs/iothub-facts.md §1.3 "Bulk result". */
+/** docs/iot-hub-behaviour.md §1.3 "Bulk result". */
 export interface BulkRegistryOperationResult {
   isSuccessful: boolean;
   errors: BulkRegistryError[];
@@ -86,7 +86,7 @@ export interface RegistryStatistics {
 
 export interface QueryPage {
   items: JsonObject[];
-  /** Opaque token for the next page; absent on the last page (docs/iothub-facts.md §0.10). */
+  /** Opaque token for the next page; absent on the last page (docs/iot-hub-behaviour.md §0.10). */
   continuationToken?: string;
 }
 
@@ -124,7 +124,7 @@ export interface HubState extends DeviceFacingHubState {
   queryTwins(query: unknown, pageSize: number, continuationToken?: string): QueryPage;
 
   /**
-   * Configurations (docs/iothub-facts.md §8.4): PUT without ifMatch creates, with it updates; GET and
+   * Configurations (docs/iot-hub-behaviour.md §8.4): PUT without ifMatch creates, with it updates; GET and
    * the list carry metrics computed now. Bodies are the REST wire shape.
    */
   putConfiguration(id: string, body: unknown, ifMatch?: string): JsonObject;

@@ -1,6 +1,6 @@
 /**
  * Pure validation of identity bodies (PUT /devices/{id}, PUT /devices/{id}/modules/{mid}, bulk
- * entries). Returns every problem at once, each with its path (docs/iothub-facts.md §2, §5).
+ * entries). Returns every problem at once, each with its path (docs/iot-hub-behaviour.md §2, §5).
  */
 import { validateDeviceId, validateModuleId } from '../../lib/identity-ids';
 import { isJsonObject } from '../../lib/json-types';
@@ -28,7 +28,7 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: Problem[
 
 /**
  * Service ids in paths are validated non-strictly: the hub itself accepts `+` and `#`
- * (docs/iothub-facts.md §5).
+ * (docs/iot-hub-behaviour.md §5).
  */
 export function validateIds(deviceId: string, moduleId: string | null, path = ''): Problem[] {
   const problems = validateDeviceId(deviceId, childPath(path, 'deviceId'), { strict: false });
@@ -85,7 +85,7 @@ function checkIdMatches(value: unknown, expected: string, path: string, problems
   }
 }
 
-/** Wire values are lower-case (docs/iothub-facts.md §2); accept any case, answer lower-case. */
+/** Wire values are lower-case (docs/iot-hub-behaviour.md §2); accept any case, answer lower-case. */
 function parseStatus(value: unknown, path: string, problems: Problem[]): IdentityStatus {
   if (value === undefined || value === null) return 'enabled';
   const lower = typeof value === 'string' ? value.toLowerCase() : '';

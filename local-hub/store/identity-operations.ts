@@ -1,5 +1,5 @@
 /**
- * Identity registry operations (docs/iothub-facts.md §1.2, §1.4 "Status decisions of the local hub"):
+ * Identity registry operations (docs/iot-hub-behaviour.md §1.2, §1.4 "Status decisions of the local hub"):
  * validate, check existence and etags, build the record with the pure rules, write, queue events. Callers run
  * each operation inside one transaction (hub-state-store.ts), so nothing is half-written.
  */
@@ -74,7 +74,7 @@ export function updateDevice(
   ctx.db.put({ identity, twin: row.twin });
   const reason = revocationReason(row.identity, identity);
   if (reason) revoke(ctx, identity, reason);
-  // Modules have no status of their own: disabling the device disables them too (docs/iothub-facts.md §2).
+  // Modules have no status of their own: disabling the device disables them too (docs/iot-hub-behaviour.md §2).
   if (reason === 'disabled') {
     for (const m of ctx.db.listModules(deviceId)) revoke(ctx, m.identity, 'disabled');
   }
@@ -93,7 +93,7 @@ export function listDevices(ctx: StoreContext, top = LIST_DEVICES_MAX): DeviceId
     .map((r) => renderDevice(r.identity, ctx.runtime.get(r.identity.deviceId, null)));
 }
 
-/** Deleting a device deletes its modules and all their twins (docs/iothub-facts.md §6 lifecycle). */
+/** Deleting a device deletes its modules and all their twins (docs/iot-hub-behaviour.md §6 lifecycle). */
 export function deleteDevice(ctx: StoreContext, deviceId: string, ifMatch?: string): void {
   const row = requireDevice(ctx, deviceId);
   checkEtag(row.identity.etag, ifMatch, 'device');

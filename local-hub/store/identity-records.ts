@@ -1,6 +1,6 @@
 /**
  * Pure rules that turn validated identity input into the stored record and the stored record into
- * the wire shape (docs/iothub-facts.md §1.3, §2). Randomness and time come in through `RecordContext`.
+ * the wire shape (docs/iot-hub-behaviour.md §1.3, §2). Randomness and time come in through `RecordContext`.
  */
 import { deepEqualJson } from '../../lib/json-types';
 import type { Authentication, IdentityRevoked } from '../hub-state';
@@ -9,7 +9,7 @@ import { edgeScope } from './device-scope';
 import type { ConnectionState, DeviceIdentity, IdentityStatus, ModuleIdentity } from './hub-state-types';
 import type { DeviceInput, ModuleInput } from './identity-input';
 
-/** Never-set timestamps, as the hub writes them (docs/iothub-facts.md §1.3). */
+/** Never-set timestamps, as the hub writes them (docs/iot-hub-behaviour.md §1.3). */
 export const NEVER_SET_TIME = '0001-01-01T00:00:00';
 
 export interface StoredIdentity {
@@ -28,7 +28,7 @@ export interface StoredIdentity {
   managedBy: string | null;
 }
 
-/** Hub-maintained, in-memory connection facts (docs/iothub-facts.md §2: read-only, may lag). */
+/** Hub-maintained, in-memory connection facts (docs/iot-hub-behaviour.md §2: read-only, may lag). */
 export interface ConnectionRuntime {
   connectionState: ConnectionState;
   connectionStateUpdatedTime: string;
@@ -41,11 +41,11 @@ export interface RecordContext {
   etag: string;
   /** Used only when creating. */
   generationId: string;
-  /** Base64 of 32 random bytes (docs/iothub-facts.md §2: hub-generated keys are 32 bytes). */
+  /** Base64 of 32 random bytes (docs/iot-hub-behaviour.md §2: hub-generated keys are 32 bytes). */
   mintKey: () => string;
 }
 
-/** Identity etag = base64 of an ASCII decimal (docs/iothub-facts.md §1.3: `MzE4NzUxOTU1` → "318751955"). */
+/** Identity etag = base64 of an ASCII decimal (docs/iot-hub-behaviour.md §1.3: `MzE4NzUxOTU1` → "318751955"). */
 export function identityEtag(counter: number): string {
   return Buffer.from(String(counter), 'ascii').toString('base64');
 }
@@ -53,7 +53,7 @@ export function identityEtag(counter: number): string {
 const TICKS_AT_UNIX_EPOCH = 621355968000000000n;
 
 /**
- * 18-digit decimal like the hub's (docs/iothub-facts.md §1.3 `637546501104263193` is .NET ticks): ticks of
+ * 18-digit decimal like the hub's (docs/iot-hub-behaviour.md §1.3 `637546501104263193` is .NET ticks): ticks of
  * `nowMs` with the sub-millisecond digits taken from `random4` (0–9999) so ids made in the same
  * millisecond differ.
  */
@@ -77,9 +77,9 @@ export function resolveAuthentication(input: AuthenticationInput, mintKey: () =>
 }
 
 /**
- * A full replace of the updatable fields (docs/iothub-facts.md §0.4: omitted fields are reset). Empty or
+ * A full replace of the updatable fields (docs/iot-hub-behaviour.md §0.4: omitted fields are reset). Empty or
  * absent SAS keys make the hub mint new keys on an update too, as the community Terraform provider
- * documents ("leaving out `authentication` makes the hub mint new keys"); docs/iothub-facts.md §7 notes that this
+ * documents ("leaving out `authentication` makes the hub mint new keys"); docs/iot-hub-behaviour.md §7 notes that this
  * is unverified against a live hub (it might reject instead). Clients should always send the current keys back.
  */
 export function buildDevice(
@@ -90,7 +90,7 @@ export function buildDevice(
 ): StoredIdentity {
   const generationId = previous?.generationId ?? ctx.generationId;
   const statusChanged = previous !== undefined && previous.status !== input.status;
-  // An Edge device gets its own scope from the hub (docs/iothub-facts.md §1.3); a leaf names its parent's
+  // An Edge device gets its own scope from the hub (docs/iot-hub-behaviour.md §1.3); a leaf names its parent's
   // (checked against the registry by device-scope.ts), which is also its only parent scope.
   const deviceScope = input.iotEdge ? edgeScope(deviceId, generationId) : input.deviceScope;
   const parentScopes = input.iotEdge ? input.parentScopes : deviceScope === null ? [] : [deviceScope];

@@ -1,7 +1,7 @@
 /**
  * In-memory, hub-maintained facts about identities: connection state, last activity and recent
  * device-to-cloud messages. Kept out of SQLite on purpose: recordActivity runs for every MQTT packet,
- * and after a restart every identity is disconnected anyway (docs/iothub-facts.md §2: these fields are
+ * and after a restart every identity is disconnected anyway (docs/iot-hub-behaviour.md §2: these fields are
  * read-only, lag on a real hub and are "for debugging only").
  */
 import type { DeviceToCloudMessage } from '../hub-state';

@@ -1,6 +1,6 @@
 /**
- * POST /devices/query over the twins (docs/iothub-facts.md §1.2): the language subset of twin-query.ts, paged
- * with an opaque continuation token that is absent on the last page (docs/iothub-facts.md §0.10).
+ * POST /devices/query over the twins (docs/iot-hub-behaviour.md §1.2): the language subset of twin-query.ts, paged
+ * with an opaque continuation token that is absent on the last page (docs/iot-hub-behaviour.md §0.10).
  *
  * Paging is keyset paging in the store: the token names the last row returned (its rowid), and a page
  * reads rows after it in rowid (creation) order, rendering only until one match beyond the page is
@@ -15,7 +15,7 @@ import type { StoreContext } from './store-context';
 import { matchesQuery, parseQuery } from './twin-query';
 import { renderServiceTwin } from './twin-records';
 
-/** Page size bounds from the SDK JSDoc (docs/iothub-facts.md §5: default 1000, max 10000). */
+/** Page size bounds from the SDK JSDoc (docs/iot-hub-behaviour.md §5: default 1000, max 10000). */
 export const QUERY_PAGE_DEFAULT = 1000;
 export const QUERY_PAGE_MAX = 10000;
 

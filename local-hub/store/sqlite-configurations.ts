@@ -1,5 +1,5 @@
 /**
- * Configurations in the registry's SQLite file (docs/iothub-facts.md §8.4: persisted like the registry),
+ * Configurations in the registry's SQLite file (docs/iot-hub-behaviour.md §8.4: persisted like the registry),
  * in the same transactions: one row per configuration (the stored record as JSON), and which
  * configuration was last applied to which twin. An applied row names the identity's generationId, so
  * a deleted and re-created identity is a new twin that gets the content again.

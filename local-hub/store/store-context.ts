@@ -16,7 +16,7 @@ export interface StoreContext {
   configurations: SqliteConfigurations;
   runtime: IdentityRuntime;
   events: HubEvents;
-  /** ISO-8601 UTC with milliseconds (docs/iothub-facts.md §6 `$lastUpdated`). */
+  /** ISO-8601 UTC with milliseconds (docs/iot-hub-behaviour.md §6 `$lastUpdated`). */
   now: () => string;
   /** Base64 of 32 random bytes. */
   mintKey: () => string;
@@ -34,7 +34,7 @@ export function invalid(problems: readonly Problem[]): HubError {
   return hubErrors.argumentInvalid(formatProblems(problems).split('\n').join(' | '));
 }
 
-/** `*` always matches (docs/iothub-facts.md §1.4); anything else must equal the current etag exactly. */
+/** `*` always matches (docs/iot-hub-behaviour.md §1.4); anything else must equal the current etag exactly. */
 export function checkEtag(current: string, ifMatch: string | undefined, what: string): void {
   if (ifMatch === undefined || ifMatch === '*' || ifMatch === current) return;
   throw hubErrors.preconditionFailed(
@@ -48,7 +48,7 @@ export function requireDevice(ctx: StoreContext, deviceId: string): IdentityRow 
   return row;
 }
 
-/** Module operations on a missing device answer DeviceNotFound (docs/iothub-facts.md §1.4 [unverified code]). */
+/** Module operations on a missing device answer DeviceNotFound (docs/iot-hub-behaviour.md §1.4 [unverified code]). */
 export function requireModule(
   ctx: StoreContext,
   deviceId: string,

@@ -1,5 +1,5 @@
 /**
- * Pure validation of twin write bodies (docs/iothub-facts.md §1.2 notes, §5 "Twin documents", §6). Patches are
+ * Pure validation of twin write bodies (docs/iot-hub-behaviour.md §1.2 notes, §5 "Twin documents", §6). Patches are
  * checked as patches, and the merged result is checked again as a whole document (size limits), as
  * lib/twin-document-rules.ts prescribes.
  */
@@ -20,7 +20,7 @@ export interface TwinPatchWrite extends TwinWrite {
 }
 
 /**
- * Service PATCH body `{"tags":{…},"properties":{"desired":{…}}}` (docs/iothub-facts.md §1.2, §8.2).
+ * Service PATCH body `{"tags":{…},"properties":{"desired":{…}}}` (docs/iot-hub-behaviour.md §1.2, §8.2).
  * A twin read back and edited is accepted as the Azure CLI sends it: its read-only parts (root members
  * such as deviceId, etag, status; desired `$metadata` / `$version`; a reported section as read back, with
  * its `$version` or `$metadata`) are ignored and only tags and desired are applied. A bare reported
@@ -57,7 +57,7 @@ function withoutReadOnly(section: unknown): unknown {
 /**
  * Service PUT (replace) body: usually a twin read back and edited, so the read-only root members
  * of desired (`$metadata`, `$version`) and `properties.reported` are ignored rather than rejected
- * (docs/iothub-facts.md §5: read-only members are excluded). Missing tags or desired replace with `{}`.
+ * (docs/iot-hub-behaviour.md §5: read-only members are excluded). Missing tags or desired replace with `{}`.
  */
 export function parseTwinReplace(body: unknown): Parsed<Required<TwinWrite>> {
   if (!isJsonObject(body)) return fail('', 'the twin must be a JSON object');

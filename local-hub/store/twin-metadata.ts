@@ -1,5 +1,5 @@
 /**
- * Twin `$metadata` bookkeeping (docs/iothub-facts.md §1.3, §6): every object level a write touches gets the
+ * Twin `$metadata` bookkeeping (docs/iot-hub-behaviour.md §1.3, §6): every object level a write touches gets the
  * stamp (`$lastUpdated`, plus `$lastUpdatedVersion` for desired), so deletions stay traceable on
  * the parent. The metadata tree mirrors the document: leaves (arrays included) hold only the stamp.
  */

@@ -1,6 +1,6 @@
 /**
  * Twin operations for the service (GET/PATCH/PUT) and the device (GET, reported PATCH),
- * docs/iothub-facts.md §1.2, §3.3, §6. Validation happens before any write; the merged result is validated
+ * docs/iot-hub-behaviour.md §1.2, §3.3, §6. Validation happens before any write; the merged result is validated
  * again so an over-size twin is refused as a whole.
  */
 import { cloneJson, type JsonObject } from '../../lib/json-types';
@@ -71,7 +71,7 @@ interface TwinChange {
 
 /**
  * The write path shared by PATCH and PUT: If-Match is checked against the current twin before anything
- * is written (docs/iothub-facts.md §1.2); `change` returns `undefined` when the body changes nothing.
+ * is written (docs/iot-hub-behaviour.md §1.2); `change` returns `undefined` when the body changes nothing.
  */
 function writeTwin(
   ctx: StoreContext,
@@ -81,7 +81,7 @@ function writeTwin(
   change: (current: StoredTwin) => TwinChange | undefined,
 ): ServiceTwin {
   const rows = loadRows(ctx, deviceId, moduleId);
-  // `*` matches any etag (docs/iothub-facts.md §1.4), so the etag is only rendered when there is one to compare.
+  // `*` matches any etag (docs/iot-hub-behaviour.md §1.4), so the etag is only rendered when there is one to compare.
   if (ifMatch !== '*') checkEtag(twinEtag(rows.own.twin.etagCounter), ifMatch, 'twin');
   const next = change(rows.own.twin);
   if (!next) return render(ctx, rows, rows.own.twin);
@@ -108,13 +108,13 @@ export const patchTwin: ServiceTwinWrite = (ctx, deviceId, moduleId, body, ifMat
       ...(write.tags ? ['tags' as const] : []),
       ...(write.desired ? ['desired' as const] : []),
     ];
-    // Tag-only changes are invisible to devices: no notification (docs/iothub-facts.md §3.3).
+    // Tag-only changes are invisible to devices: no notification (docs/iot-hub-behaviour.md §3.3).
     return { twin: patchServiceTwin(current, write, ctx.now()), written, desired: write.desired };
   });
 };
 
 /**
- * `"desired": null` clears desired (docs/iothub-facts.md §8.2) as a patch with a `null` per key, so the
+ * `"desired": null` clears desired (docs/iot-hub-behaviour.md §8.2) as a patch with a `null` per key, so the
  * twin gets a new `$version` and etag and the device is told which keys went. No keys, nothing to clear:
  * like any empty patch it changes nothing.
  */
@@ -129,7 +129,7 @@ const REPORTED_SECTION: readonly TwinSection[] = ['reported'];
 
 export const replaceTwin: ServiceTwinWrite = (ctx, deviceId, moduleId, body, ifMatch) => {
   const write = unwrap(parseTwinReplace(body));
-  // A replace reaches the device as the whole new desired document (docs/iothub-facts.md §3.3).
+  // A replace reaches the device as the whole new desired document (docs/iot-hub-behaviour.md §3.3).
   return writeTwin(ctx, deviceId, moduleId, ifMatch, (current) => ({
     twin: replaceServiceTwin(current, write, ctx.now()),
     written: REPLACED_SECTIONS,
@@ -155,7 +155,7 @@ export function getDeviceFacingTwin(
   return renderDeviceFacingTwin(loadRows(ctx, deviceId, moduleId).own.twin);
 }
 
-/** Returns the new reported `$version` (the MQTT response carries it, docs/iothub-facts.md §3.3). */
+/** Returns the new reported `$version` (the MQTT response carries it, docs/iot-hub-behaviour.md §3.3). */
 export function patchReported(
   ctx: StoreContext,
   deviceId: string,

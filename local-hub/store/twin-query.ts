@@ -1,6 +1,6 @@
 /**
  * A small, pure subset of the IoT Hub query language, enough for `Registry.createQuery` over twins
- * (docs/iothub-facts.md §1.2): `SELECT * FROM devices|devices.modules [WHERE <cond>]`, where <cond> combines
+ * (docs/iot-hub-behaviour.md §1.2): `SELECT * FROM devices|devices.modules [WHERE <cond>]`, where <cond> combines
  * `<path> <op> <literal>` with AND / OR / NOT and parentheses; op is = != <> < > <= >=; literals are
  * 'strings' ('' escapes a quote), numbers, true, false, null. Paths address the twin as GET returns
  * it (`deviceId`, `tags.site`, `properties.reported.fw`). Anything else is refused with the grammar.

@@ -1,5 +1,5 @@
 /**
- * Pure twin versioning rules (docs/iothub-facts.md §1.3, §6): the stored twin, what each kind of write does to
+ * Pure twin versioning rules (docs/iot-hub-behaviour.md §1.3, §6): the stored twin, what each kind of write does to
  * its etag, versions and `$metadata`, and the wire views (service and device-facing).
  */
 import { cloneJson, type JsonObject } from '../../lib/json-types';
@@ -12,21 +12,21 @@ import { buildMetadata, patchMetadata } from './twin-metadata';
 export interface StoredSection {
   doc: JsonObject;
   metadata: JsonObject;
-  /** The section's `$version`: +1 per write (docs/iothub-facts.md §6 "guaranteed to increase"). */
+  /** The section's `$version`: +1 per write (docs/iot-hub-behaviour.md §6 "guaranteed to increase"). */
   version: number;
 }
 
 export interface StoredTwin {
   /** Source of the twin etag; +1 per successful write of any section. */
   etagCounter: number;
-  /** Root `version`: counts tags + desired changes (docs/iothub-facts.md §1.3). */
+  /** Root `version`: counts tags + desired changes (docs/iot-hub-behaviour.md §1.3). */
   version: number;
   tags: JsonObject;
   desired: StoredSection;
   reported: StoredSection;
 }
 
-/** Twin etag = base64 of an 8-byte big-endian counter (docs/iothub-facts.md §1.3: `AAAAAAAAAAc=` → 7). */
+/** Twin etag = base64 of an 8-byte big-endian counter (docs/iot-hub-behaviour.md §1.3: `AAAAAAAAAAc=` → 7). */
 export function twinEtag(counter: number): string {
   // allocUnsafe: all 8 bytes are written just below (it takes from Node's pool: cheaper per render).
   const buf = Buffer.allocUnsafe(8);
@@ -64,7 +64,7 @@ export function patchServiceTwin(twin: StoredTwin, write: TwinWrite, now: string
   return bump(next, true);
 }
 
-/** Service PUT: tags and desired replaced wholesale (docs/iothub-facts.md §6). */
+/** Service PUT: tags and desired replaced wholesale (docs/iot-hub-behaviour.md §6). */
 export function replaceServiceTwin(twin: StoredTwin, write: Required<TwinWrite>, now: string): StoredTwin {
   const version = twin.desired.version + 1;
   const next = cloneTwin(twin);
@@ -114,7 +114,7 @@ function sectionView(section: StoredSection): JsonObject {
 
 /**
  * The service twin. `device` supplies status (a module twin shows its device's,
- * docs/iothub-facts.md §1.3); `own` is the identity the twin belongs to.
+ * docs/iot-hub-behaviour.md §1.3); `own` is the identity the twin belongs to.
  */
 export function renderServiceTwin(
   device: StoredIdentity,
@@ -137,7 +137,7 @@ export function renderServiceTwin(
     authenticationType: own.authentication.type,
     x509Thumbprint: { ...own.authentication.x509Thumbprint },
     modelId: '',
-    // IoT Hub leaves `tags` out of a twin that has none (docs/iothub-facts.md §8.2).
+    // IoT Hub leaves `tags` out of a twin that has none (docs/iot-hub-behaviour.md §8.2).
     ...(Object.keys(twin.tags).length > 0 ? { tags: cloneJson(twin.tags) } : {}),
     properties: { desired: sectionView(twin.desired), reported: sectionView(twin.reported) },
   };
@@ -145,7 +145,7 @@ export function renderServiceTwin(
   return out;
 }
 
-/** MQTT GET body: no `properties` wrapper, no `$metadata` (docs/iothub-facts.md §3.3, docs' example). */
+/** MQTT GET body: no `properties` wrapper, no `$metadata` (docs/iot-hub-behaviour.md §3.3, docs' example). */
 export function renderDeviceFacingTwin(twin: StoredTwin): DeviceFacingTwin {
   return {
     desired: { ...cloneJson(twin.desired.doc), $version: twin.desired.version },

@@ -1,9 +1,9 @@
 /**
  * Optional request throttling (off by default; `--throttle S1 --units 2` turns it on): one token
  * bucket per throttle class, sized by the tier's quotas (throttle-quotas.ts). Over-limit requests
- * wait a little (traffic shaping, docs/iothub-facts.md §5) and are refused with 429 ThrottlingException
+ * wait a little (traffic shaping, docs/iot-hub-behaviour.md §5) and are refused with 429 ThrottlingException
  * once the wait would exceed the queue limit — without Retry-After, as the real hub answers
- * (docs/iothub-facts.md §5).
+ * (docs/iot-hub-behaviour.md §5).
  */
 import { hubErrors } from '../errors';
 import {

@@ -1,5 +1,5 @@
 /**
- * IoT Hub's per-tier throttles (docs/iothub-facts.md §5, quotas doc dated 2025-05-21), per purchased unit.
+ * IoT Hub's per-tier throttles (docs/iot-hub-behaviour.md §5, quotas doc dated 2025-05-21), per purchased unit.
  * Only the classes the local hub serves are listed: identity registry operations (bulk counts each
  * device), twin reads, twin updates and queries.
  */
@@ -33,7 +33,7 @@ export function tierQuotas(tier: HubTier, units: number): Record<ThrottleClass, 
   };
 }
 
-/** Direct-method throughput per unit (docs/iothub-facts.md §8.1), and the size one operation counts for. */
+/** Direct-method throughput per unit (docs/iot-hub-behaviour.md §8.1), and the size one operation counts for. */
 const methodKbPerSecond: Record<HubTier, number> = { F1: 160, S1: 160, S2: 480, S3: 24 * 1024 };
 export const METHOD_METER_KB = 8;
 

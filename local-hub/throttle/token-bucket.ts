@@ -1,5 +1,5 @@
 /**
- * Pure token-bucket math with an explicit clock (docs/iothub-facts.md §5: IoT Hub queues over-limit traffic
+ * Pure token-bucket math with an explicit clock (docs/iot-hub-behaviour.md §5: IoT Hub queues over-limit traffic
  * first — traffic shaping — and only then rejects with 429). A bucket holds up to one quota period's
  * worth of operations and refills continuously. A taker that finds too few tokens may reserve them
  * (the balance goes negative) if the wait is within the queue limit; the returned wait says how long

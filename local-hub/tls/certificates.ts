@@ -3,7 +3,7 @@
  * client certificates (X.509 devices/modules in tests and local setups).
  *
  * Why @peculiar/x509 on Node's WebCrypto: no openssl binary is needed and an ECDSA P-256 CA + server
- * certificate takes ~25 ms (docs/iothub-facts.md §3.9). `reflect-metadata` must be imported first: x509 2.x uses
+ * certificate takes ~25 ms (docs/iot-hub-behaviour.md §3.9). `reflect-metadata` must be imported first: x509 2.x uses
  * tsyringe decorators and no longer loads it itself.
  */
 import 'reflect-metadata';
@@ -130,7 +130,7 @@ export async function issueServerCertificate(
 
 /**
  * A self-signed client certificate, as an X.509 device or module presents it (identity type
- * `selfSigned`: the hub compares its fingerprint with the registered thumbprint, docs/iothub-facts.md §2).
+ * `selfSigned`: the hub compares its fingerprint with the registered thumbprint, docs/iot-hub-behaviour.md §2).
  */
 export async function createSelfSignedClientCertificate(commonName: string): Promise<PemKeyPair> {
   const keys = await generateKeys();

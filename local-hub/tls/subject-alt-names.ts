@@ -1,7 +1,7 @@
 /**
  * Which names the hub's server certificate covers. Clients verify the host they dialled against the
  * SAN list (RFC 6125); mqtt.js sends SNI only for non-IP hosts, so IP literals need `IP:` entries
- * (docs/iothub-facts.md §3.1, §3.8).
+ * (docs/iot-hub-behaviour.md §3.1, §3.8).
  */
 import { isIP } from 'node:net';
 

@@ -1,6 +1,6 @@
 /**
  * A plain `http.Server` that never listens itself: the TLS dispatcher hands it already-decrypted
- * connections with `emit('connection', socket)` (docs/iothub-facts.md §3.9 point 4: not `https.Server`, which
+ * connections with `emit('connection', socket)` (docs/iot-hub-behaviour.md §3.9 point 4: not `https.Server`, which
  * would start TLS a second time).
  *
  * Why `emit('listening')`: Node sets up its connection tracking (the `headersTimeout`/`requestTimeout`

@@ -2,7 +2,7 @@
  * Which `host[:port]` strings name this hub, and which address clients should dial.
  *
  * Both SAS `sr` values (service tokens carry the raw HostName, device tokens the encoded resource URI,
- * docs/iothub-facts.md §1.5) and MQTT user names (§3.1) must name this hub. With one address for everything the
+ * docs/iot-hub-behaviour.md §1.5) and MQTT user names (§3.1) must name this hub. With one address for everything the
  * host usually carries the hub's port; third-party tools on the standard ports send a bare name, and
  * the §4 variant (`host: 'localhost'` plus an injected port) signs `sr=localhost`: both are accepted.
  */

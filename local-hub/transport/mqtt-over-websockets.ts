@@ -1,5 +1,5 @@
 /**
- * MQTT over WebSockets (docs/iothub-facts.md §8.3): `GET /$iothub/websocket` with the subprotocol `mqtt`
+ * MQTT over WebSockets (docs/iot-hub-behaviour.md §8.3): `GET /$iothub/websocket` with the subprotocol `mqtt`
  * on the hub's HTTPS listener upgrades into a WebSocket whose binary messages carry MQTT, handed to the
  * same broker as a plain MQTT connection, so the same CONNECT authentication and topic rules apply.
  * The SDKs' MqttWs transports dial `wss://<host>:443/$iothub/websocket` (port 443 always: with

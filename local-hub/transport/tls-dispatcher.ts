@@ -2,7 +2,7 @@
  * One TLS port for HTTPS and MQTT: each connection is routed by its first decrypted byte. MQTT
  * connections always start with CONNECT (fixed header 0x10, MQTT 3.1.1 §3.1.1); HTTP/1.1 starts with
  * a method name (ASCII letters). So one `HostName=<host>:<port>` serves the service SDK and the device
- * SDK alike (docs/architecture.md: "One address for everything"; docs/iothub-facts.md §3.9, whose six points
+ * SDK alike (docs/architecture.md: "One address for everything"; docs/iot-hub-behaviour.md §3.9, whose six points
  * are cited below as "§3.9.n").
  */
 import type * as net from 'node:net';
@@ -61,7 +61,7 @@ export function createTlsDispatcher(options: TlsDispatcherOptions): TlsDispatche
     cert: options.certificatePem,
     minVersion: 'TLSv1.2',
     // X.509 devices present a client certificate; whether it is acceptable is decided by the MQTT
-    // authenticate hook against the identity's thumbprint (docs/iothub-facts.md §3.5), not by the TLS layer.
+    // authenticate hook against the identity's thumbprint (docs/iot-hub-behaviour.md §3.5), not by the TLS layer.
     requestCert: true,
     rejectUnauthorized: false,
     // §3.9.3: Nagle is on by default for tls.Server; aedes writes CONNACK in small pieces.

@@ -1,7 +1,7 @@
 /**
  * Contract: who may do what, with the official SDKs where they can express the attempt and a raw
  * mqtt.js client (the one the device SDK uses) for attempts the SDK never makes: tokens for another
- * identity and snooping on other identities' topics (docs/iothub-facts.md §1.5, §2, §3.5, §3.7).
+ * identity and snooping on other identities' topics (docs/iot-hub-behaviour.md §1.5, §2, §3.5, §3.7).
  */
 import * as assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';

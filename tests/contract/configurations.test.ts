@@ -1,5 +1,5 @@
 /**
- * Contract: configurations (automatic device and module management, docs/iothub-facts.md §8.4) through
+ * Contract: configurations (automatic device and module management, docs/iot-hub-behaviour.md §8.4) through
  * the official Registry: CRUD with etag concurrency, content round-tripping, application to targeted
  * twins (highest priority wins, pushed to a connected device), re-evaluation when tags change or
  * identities appear, system and custom metrics, module configurations, and persistence.

@@ -1,5 +1,5 @@
 /**
- * Contract: direct methods with the official SDKs, unmodified (docs/iothub-facts.md §8.1). The service
+ * Contract: direct methods with the official SDKs, unmodified (docs/iot-hub-behaviour.md §8.1). The service
  * side is azure-iothub's `Client.invokeDeviceMethod` (built by createServiceClient), the device side
  * azure-iot-device over MQTT. Covers payloads null, "" and {}, modules, both timeouts, the right
  * (ServiceConnect), a token renewal, isolation between identities and the direct-method throttle.

@@ -1,5 +1,5 @@
 /**
- * Contract: MQTT over WebSockets (docs/iothub-facts.md §8.3). `GET /$iothub/websocket` with the
+ * Contract: MQTT over WebSockets (docs/iot-hub-behaviour.md §8.3). `GET /$iothub/websocket` with the
  * subprotocol `mqtt` on the hub's TLS port reaches the same broker with the same authentication and
  * topic rules. The SDKs' MqttWs transports always dial port 443 (`wss://<HostName>:443/...`, a port in
  * HostName ends up in the path), so they are driven against a hub with standard ports on a loopback

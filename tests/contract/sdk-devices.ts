@@ -52,7 +52,7 @@ export async function openSdkClient(
 
 /**
  * Resolves when the client has renewed its SAS token: the SDK's MQTT layer reconnected with a new one
- * (docs/iothub-facts.md §3.4). Observed by wrapping that one call of the transport's MQTT layer, once; the SDK is unchanged.
+ * (docs/iot-hub-behaviour.md §3.4). Observed by wrapping that one call of the transport's MQTT layer, once; the SDK is unchanged.
  */
 export function nextRenewal(client: SdkClient): Promise<void> {
   type Done = (error?: Error) => void;

@@ -1,6 +1,6 @@
 /**
  * Contract: the unmodified official SDKs against the local hub (issue #2 "Done when"). The service
- * side is `azure-iothub`'s Registry through the project's client factory (docs/iothub-facts.md §4); the device
+ * side is `azure-iothub`'s Registry through the project's client factory (docs/iot-hub-behaviour.md §4); the device
  * side is `azure-iot-device` ModuleClient over `azure-iot-device-mqtt`, trusting the hub's CA with
  * `setOptions({ ca })` (§3.6). Both use the one `HostName=127.0.0.1:<port>`.
  */
@@ -99,7 +99,7 @@ describe('seed flow: identities with hub-generated keys', () => {
     assert.deepEqual(keysOf(module), moduleKeys);
   });
 
-  test('re-creating either is DeviceAlreadyExistsError (every 409, docs/iothub-facts.md §0.2)', async () => {
+  test('re-creating either is DeviceAlreadyExistsError (every 409, docs/iot-hub-behaviour.md §0.2)', async () => {
     await assert.rejects(service.registry.create({ deviceId: DEVICE }), { name: 'DeviceAlreadyExistsError' });
     await assert.rejects(service.registry.addModule({ deviceId: DEVICE, moduleId: MODULE } as any), {
       name: 'DeviceAlreadyExistsError',

@@ -1,5 +1,5 @@
 /**
- * Contract: four behaviours where the local hub used to differ from IoT Hub (docs/iothub-facts.md §8.2),
+ * Contract: four behaviours where the local hub used to differ from IoT Hub (docs/iot-hub-behaviour.md §8.2),
  * through the official SDKs: `"desired": null` clears desired and tells the device, a twin without
  * tags has no `tags`, a twin read back and edited is accepted as a PATCH (read-only parts ignored),
  * and a leaf device's `deviceScope` must be an existing Edge device's scope.

@@ -1,6 +1,6 @@
 /**
  * MQTT CONNECT edges the SDK never produces, checked with raw mqtt.js against an in-process hub:
- * user name and client id rules (docs/iothub-facts.md §3.1), SAS scope and keys (§1.5), X.509 variants (§2),
+ * user name and client id rules (docs/iot-hub-behaviour.md §3.1), SAS scope and keys (§1.5), X.509 variants (§2),
  * connection lifecycle (one connection per identity, revocation), and logs without secrets.
  */
 import * as assert from 'node:assert/strict';
@@ -90,7 +90,7 @@ describe('user name and client id', () => {
   });
 });
 
-describe('SAS scope and keys (docs/iothub-facts.md §1.5)', () => {
+describe('SAS scope and keys (docs/iot-hub-behaviour.md §1.5)', () => {
   test('the secondary key works too', async () => {
     (await connected({ clientId: 'd1', password: token('d1', keys('d1').secondaryKey) })).end(true);
   });
@@ -118,7 +118,7 @@ describe('SAS scope and keys (docs/iothub-facts.md §1.5)', () => {
   });
 });
 
-describe('X.509 variants (docs/iothub-facts.md §2)', () => {
+describe('X.509 variants (docs/iot-hub-behaviour.md §2)', () => {
   test('a SHA-1 thumbprint registered with colons in lower case matches the certificate', async () => {
     const certificate = await createSelfSignedClientCertificate('x509-sha1');
     const sha1 = certificateThumbprints(certificate.certificatePem).sha1;

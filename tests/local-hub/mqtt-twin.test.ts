@@ -1,6 +1,6 @@
 /**
  * The device side of twins and telemetry over MQTT, with raw mqtt.js against an in-process hub:
- * reply topics and bodies (docs/iothub-facts.md §3.2, §3.3), error bodies the SDK recognises (§0.7), QoS rules,
+ * reply topics and bodies (docs/iot-hub-behaviour.md §3.2, §3.3), error bodies the SDK recognises (§0.7), QoS rules,
  * desired patches only to the one subscribed connection (§0.9), GET before SUBSCRIBE (§3.8) and
  * telemetry property bags.
  */

@@ -2,7 +2,7 @@
  * The work one query page costs in the store (footprint finding 6 of docs/benchmarks.md), counted
  * rather than timed: the rows it reads are the JSON documents it parses (an identity and a twin per
  * row, plus each module's device row). A page of 10 out of 5,000 rows must parse O(page), not
- * O(registry), wherever the page starts. Both store modes. Paging rules: docs/iothub-facts.md §0.10.
+ * O(registry), wherever the page starts. Both store modes. Paging rules: docs/iot-hub-behaviour.md §0.10.
  */
 import * as assert from 'node:assert/strict';
 import { describe, mock, test } from 'node:test';

@@ -1,7 +1,7 @@
 /**
  * Twin query paging through the official `azure-iothub` Registry (`createQuery` + `next`/`nextAsTwin`)
  * against a local hub, in memory and durable: every twin exactly once, in creation order, the same
- * twin GET returns; no trailing empty page (docs/iothub-facts.md §0.10); WHERE across pages; deletions between
+ * twin GET returns; no trailing empty page (docs/iot-hub-behaviour.md §0.10); WHERE across pages; deletions between
  * pages neither skip nor repeat surviving rows; a forged continuation token is a 400.
  */
 import * as assert from 'node:assert/strict';

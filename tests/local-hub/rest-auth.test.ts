@@ -9,7 +9,7 @@ import {
   RestTestServer,
 } from '../support/rest-test-server';
 
-/** Each operation class with the rights that allow it (docs/iothub-facts.md §1.5). */
+/** Each operation class with the rights that allow it (docs/iot-hub-behaviour.md §1.5). */
 const OPERATIONS: {
   name: string;
   allowedBy: HubRight[];

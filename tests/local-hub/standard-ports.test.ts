@@ -1,6 +1,6 @@
 /**
  * `--standard-ports`: clients that cannot put a port in HostName (the Python device SDK always dials
- * 8883; docs/iothub-facts.md §3.8) reach the hub with a bare host name, on 443 (HTTPS) and 8883 (MQTTS).
+ * 8883; docs/iot-hub-behaviour.md §3.8) reach the hub with a bare host name, on 443 (HTTPS) and 8883 (MQTTS).
  * The hub binds a loopback address of its own (127.0.0.3) so the fixed ports cannot collide with
  * anything else on the machine. Binding below 1024 needs root, which CI and these machines have; a
  * user without it gets a clear error naming the port, which the second branch asserts.

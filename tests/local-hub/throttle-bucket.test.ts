@@ -46,7 +46,7 @@ describe('token bucket math', () => {
   });
 });
 
-describe('tier quotas (docs/iothub-facts.md §5)', () => {
+describe('tier quotas (docs/iot-hub-behaviour.md §5)', () => {
   test('per-unit and flat rates by tier', () => {
     const s1 = tierQuotas('S1', 2);
     assert.deepEqual(s1.identityRegistry, { amount: 200, periodMs: 60_000 });

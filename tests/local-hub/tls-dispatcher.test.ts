@@ -1,5 +1,5 @@
 /**
- * The single TLS port (docs/iothub-facts.md §3.9): HTTP and MQTT on one listener, TLS 1.2 and 1.3, clients that
+ * The single TLS port (docs/iot-hub-behaviour.md §3.9): HTTP and MQTT on one listener, TLS 1.2 and 1.3, clients that
  * send nothing or reset during the peek, and the regression guard for the dispatched http.Server's
  * timeouts and closeAllConnections (which rely on Node internals, §3.9 point 4).
  */

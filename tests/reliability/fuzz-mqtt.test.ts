@@ -31,7 +31,7 @@ const SESSION_PACKETS_PER_ROUND = 225;
 const MEASURED_ROUNDS = 4;
 /** Generous: readings are noisy by a few MB; a per-packet leak over 4,000+ packets exceeds it. */
 const ALLOWED_GROWTH_BYTES = 24 * 1024 * 1024;
-/** IoT Hub's device-to-cloud message limit (docs/iothub-facts.md §5) plus room for topic and header. */
+/** IoT Hub's device-to-cloud message limit (docs/iot-hub-behaviour.md §5) plus room for topic and header. */
 const MAX_REASONABLE_PACKET_BYTES = 256 * 1024 + 64 * 1024;
 
 let hub: LocalHub;
@@ -115,7 +115,7 @@ describe('MQTT fuzz', () => {
 
   test('a reported patch nested thousands of levels deep is refused as bad input, not a server error', async () => {
     // The REST API bounds nesting before the recursive twin rules run (rest/request-body.ts); the
-    // MQTT twin PATCH must too: docs/iothub-facts.md §3.3 lists 400 for a malformed reported patch.
+    // MQTT twin PATCH must too: docs/iot-hub-behaviour.md §3.3 lists 400 for a malformed reported patch.
     const session = await openAuthenticatedSession(hub, identities[1]!);
     try {
       const replies: string[] = [];
@@ -142,7 +142,7 @@ describe('MQTT fuzz', () => {
 
   test('a packet announcing more than IoT Hub allows is refused before the hub buffers it', async () => {
     // Pre-authentication: a CONNECT whose remaining length says 64 MB. IoT Hub messages are at most
-    // 256 KB (docs/iothub-facts.md §5), so a hub that reads on instead of closing can be made to hold up to
+    // 256 KB (docs/iot-hub-behaviour.md §5), so a hub that reads on instead of closing can be made to hold up to
     // 256 MB per unauthenticated connection.
     const session = await RawMqttSession.open(hub);
     const before = await settledMemory();

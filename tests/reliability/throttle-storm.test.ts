@@ -2,7 +2,7 @@
  * Throttle storm (issue #5): under S1 quotas, 200 resources declared by the program (index.ts under
  * mocks) go through the REAL dynamic provider host, the way `pulumi up` drives it: Check then Create,
  * every resource of a dependency level at once (devices; then device twins and modules; then module
- * twins). The hub answers over-quota calls with 429 (docs/iothub-facts.md §5: queued first, then refused), and
+ * twins). The hub answers over-quota calls with 429 (docs/iot-hub-behaviour.md §5: queued first, then refused), and
  * every resource must still succeed through the providers' own retry (dynamic-providers/with-retry.ts).
  *
  * Why another client is busy too: S1 allows 100 identity operations per minute per unit, and the

@@ -120,7 +120,7 @@ function waitForBanner(
 }
 
 /**
- * A device SAS token as the device SDK builds it (docs/iothub-facts.md §1.5): `sr` is the strictly encoded
+ * A device SAS token as the device SDK builds it (docs/iot-hub-behaviour.md §1.5): `sr` is the strictly encoded
  * `<hostName>/devices/<d>[/modules/<m>]`, signed with `key`, valid for an hour unless `expiresAt` is given.
  */
 export function deviceSasToken(o: {
@@ -140,7 +140,7 @@ export function deviceSasToken(o: {
 
 export interface RawMqttOptions {
   clientId: string;
-  /** Default `<hostName>/<clientId>/?api-version=2021-04-12` (docs/iothub-facts.md §3.1). */
+  /** Default `<hostName>/<clientId>/?api-version=2021-04-12` (docs/iot-hub-behaviour.md §3.1). */
   username?: string;
   password?: string;
   /** TLS client certificate (X.509 identities). */

@@ -4,7 +4,7 @@
  *  - `rawMqttConnect`: mqtt.js (the client the device SDK itself uses) with exactly the CONNECT fields
  *    given, resolving with the connection or the CONNACK refusal code;
  *  - `RawMqttSession` + `encodeMqttPacket`: bytes on a TLS socket and the packets the hub sends back.
- * TLS is always verified against the hub's CA (docs/iothub-facts.md §3.6); only loopback is dialled.
+ * TLS is always verified against the hub's CA (docs/iot-hub-behaviour.md §3.6); only loopback is dialled.
  */
 import { once } from 'node:events';
 import * as tls from 'node:tls';

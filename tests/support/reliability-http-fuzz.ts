@@ -4,7 +4,7 @@
  *    huge bodies, wrong methods, unknown routes, bad percent-encoding, odd headers and tokens;
  *  - mutated raw bytes on a fresh TLS connection (broken request lines, smuggling-style framing,
  *    oversize headers), which the official clients could never send.
- * Each answer is checked as it arrives: never a 5xx, errors in the legacy IoT Hub shape (docs/iothub-facts.md
+ * Each answer is checked as it arrives: never a 5xx, errors in the legacy IoT Hub shape (docs/iot-hub-behaviour.md
  * §1.4), and no key in any refusal.
  */
 import { type MqttEndpoint, RawMqttSession } from './raw-mqtt';
@@ -268,7 +268,7 @@ export async function fuzzRawRequest(
   const auth = serviceToken(hub.hostName, wellKnownPolicy('iothubowner'));
   const template = Buffer.from(random.pick(RAW_TEMPLATES)(hub.hostName, auth), 'latin1');
   const bytes = random.chance(0.2) ? template : mutateBytes(random, template);
-  // The single port serves MQTT too (docs/iothub-facts.md §3.9): the raw session simply collects the bytes.
+  // The single port serves MQTT too (docs/iot-hub-behaviour.md §3.9): the raw session simply collects the bytes.
   const session = await RawMqttSession.open(hub);
   const chunks: Buffer[] = [];
   session.socket.on('data', (chunk: Buffer) => chunks.push(chunk));

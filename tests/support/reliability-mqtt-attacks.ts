@@ -1,5 +1,5 @@
 /**
- * Attacks on the device-facing MQTT endpoint (docs/iothub-facts.md §1.5 device tokens, §2 X.509 and status,
+ * Attacks on the device-facing MQTT endpoint (docs/iot-hub-behaviour.md §1.5 device tokens, §2 X.509 and status,
  * §3.1 CONNECT, §3.2 per-identity topics, §3.7 aedes hooks). CONNECT attempts must end in CONNACK 4
  * (bad credentials) or 5 (not authorized) — authenticate-connection.ts says which; snooping
  * subscriptions must be refused (SUBACK 128) and receive nothing; publishing on another identity's

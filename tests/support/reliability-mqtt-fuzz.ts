@@ -1,5 +1,5 @@
 /**
- * The MQTT half of the fuzz suite: seed packets an IoT Hub device really sends (docs/iothub-facts.md §3.1,
+ * The MQTT half of the fuzz suite: seed packets an IoT Hub device really sends (docs/iot-hub-behaviour.md §3.1,
  * §3.2), mutated by reliability-mutations.ts, and a worker that feeds them to the hub one at a time:
  *  - before authentication: a mutated CONNECT on a fresh connection, then end of stream;
  *  - after authentication: a mutated packet on a live session, then PINGREQ. A PINGRESP means the hub

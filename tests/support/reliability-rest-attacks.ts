@@ -1,5 +1,5 @@
 /**
- * Attacks on the service REST API (docs/iothub-facts.md §1.5: policy SAS tokens, rights per operation, scope).
+ * Attacks on the service REST API (docs/iot-hub-behaviour.md §1.5: policy SAS tokens, rights per operation, scope).
  * Each case sends one request the hub must refuse with the same generic 401 (service-auth.ts) and
  * nothing secret in the answer; the suite checks afterwards that none of them changed anything.
  */

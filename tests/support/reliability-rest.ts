@@ -57,7 +57,7 @@ export function policiesWithout(...rights: HubRight[]): PolicyDefinition[] {
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
-/** A service token as the service SDK makes it (docs/iothub-facts.md §1.5: raw HostName as `sr`, `skn`). */
+/** A service token as the service SDK makes it (docs/iot-hub-behaviour.md §1.5: raw HostName as `sr`, `skn`). */
 export function serviceToken(
   hostName: string,
   policy: PolicyDefinition,

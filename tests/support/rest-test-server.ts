@@ -120,7 +120,7 @@ function send(options: http.RequestOptions, text: string | undefined): Promise<R
   });
 }
 
-/** The legacy error shape the Node SDK parses (docs/iothub-facts.md §1.4). */
+/** The legacy error shape the Node SDK parses (docs/iot-hub-behaviour.md §1.4). */
 export function assertLegacyError(r: RestReply, status: number, code: string, ...fragments: string[]): void {
   assert.equal(r.status, status, r.text);
   assert.equal(r.headers['content-type'], 'application/json; charset=utf-8');

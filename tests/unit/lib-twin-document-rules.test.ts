@@ -24,7 +24,7 @@ function messages(
   return formatProblems(validateTwinSection(section, doc, 'twin', opts));
 }
 
-describe('twinDocumentSize (docs/iothub-facts.md §5 algorithm)', () => {
+describe('twinDocumentSize (docs/iot-hub-behaviour.md §5 algorithm)', () => {
   const examples: Array<[string, JsonObject, number]> = [
     ['key plus string characters', { a: 'xyz' }, 1 + 3],
     ['numbers 8, booleans 4', { num: 1, flag: true, f: 2.5 }, 3 + 8 + 4 + 4 + 1 + 8],

@@ -31,7 +31,7 @@ const OTHER_HUB = wellKnownServiceConnectionString('serviceAndRegistryReadWrite'
 const KEY_A = Buffer.alloc(32, 1).toString('base64');
 const KEY_B = Buffer.alloc(32, 2).toString('base64');
 
-/** A device as the hub returns it (docs/iothub-facts.md §1.3). */
+/** A device as the hub returns it (docs/iot-hub-behaviour.md §1.3). */
 function hubDevice(overrides: Partial<HubIdentity> = {}): HubIdentity {
   return {
     deviceId: 'd1',

@@ -72,7 +72,7 @@ describe('nextRetryDelay', () => {
   });
 });
 
-/** What the SDK hands back for an HTTP error (docs/iothub-facts.md §1.4 legacy body). */
+/** What the SDK hands back for an HTTP error (docs/iot-hub-behaviour.md §1.4 legacy body). */
 function sdkError(status: number, code: string): Error {
   const body = JSON.stringify({ Message: `ErrorCode:${code};test`, ExceptionMessage: '' });
   return RestApiClient.translateError(body, { statusCode: status, headers: {} } as any) as Error;

@@ -1,7 +1,7 @@
 /**
  * The repository stands alone: no tracked file cites material a reader of a clone cannot open (notes
  * kept next to the repository, an outside "fact sheet", an outside architecture or prior-art page).
- * Facts are cited from the repository's own pages: docs/iothub-facts.md (IoT Hub and SDK behaviour,
+ * Facts are cited from the repository's own pages: docs/iot-hub-behaviour.md (IoT Hub and SDK behaviour,
  * with public sources) and docs/architecture.md (parts, data flow, decisions). See CONTRIBUTING.md.
  */
 import assert from 'node:assert/strict';
@@ -22,7 +22,8 @@ const OUTSIDE_REFERENCES: readonly { readonly what: string; readonly pattern: Re
   // Across comment line breaks too: "fact\n * sheet".
   { what: 'the outside fact sheet', pattern: /\bfact[\s*/#]+sheet/i },
   { what: 'the outside prior-art page', pattern: /\bprior-art\b/i },
-  { what: 'iothub-facts outside docs/', pattern: /(?<!docs\/)\biothub-facts\b/i },
+  // The outside fact sheet's name; the repository's own page is docs/iot-hub-behaviour.md.
+  { what: 'the outside IoT Hub fact sheet', pattern: /\biothub-facts\b/i },
   { what: 'architecture.md outside docs/', pattern: /(?<!docs\/)\barchitecture\.md\b/i },
   { what: 'the outside architecture page', pattern: /\(architecture\b|\barchitecture page\b/i },
   { what: 'a numbered outside source ([S4])', pattern: /\[S\d+[a-z]?\]/ },
@@ -51,9 +52,9 @@ function outsideReferences(file: string): string[] {
     const match = pattern.exec(text);
     if (match !== null) hit(what, match);
   }
-  // A bare "§5" must say whose section it is: docs/iothub-facts.md, or a named spec (RFC, MQTT 3.1.1).
+  // A bare "§5" must say whose section it is: docs/iot-hub-behaviour.md, or a named spec (RFC, MQTT 3.1.1).
   const section = /§\d/.exec(text);
-  if (section !== null && !/docs\/iothub-facts\.md|\bRFC \d|MQTT 3\.1\.1/.test(text)) {
+  if (section !== null && !/docs\/iot-hub-behaviour\.md|\bRFC \d|MQTT 3\.1\.1/.test(text)) {
     hit('a section (§) cited without naming its page', section);
   }
   return hits;
@@ -66,6 +67,6 @@ test('no tracked file cites material outside the repository', () => {
     hits.length,
     0,
     `${files.size} tracked file(s) cite material outside the repository; cite a docs/ page instead ` +
-      `(docs/iothub-facts.md, docs/architecture.md):\n${hits.join('\n')}`,
+      `(docs/iot-hub-behaviour.md, docs/architecture.md):\n${hits.join('\n')}`,
   );
 });
