@@ -17,7 +17,12 @@ import type * as pulumi from '@pulumi/pulumi';
 import { processWide } from './process-wide';
 
 /** The resource kinds, by the type name their classes register. */
-export type ProviderKind = 'DeviceIdentity' | 'ModuleIdentity' | 'DeviceTwin' | 'ModuleTwin';
+export type ProviderKind =
+  | 'DeviceIdentity'
+  | 'ModuleIdentity'
+  | 'DeviceTwin'
+  | 'ModuleTwin'
+  | 'Configuration';
 
 /**
  * provider-table.ts' export. Typed here rather than imported, even as a type: a program's ts-node
@@ -60,6 +65,7 @@ export const HOST_PROVIDERS: Readonly<Record<ProviderKind, pulumi.dynamic.Resour
   ModuleIdentity: hostLoadedProvider('ModuleIdentity'),
   DeviceTwin: hostLoadedProvider('DeviceTwin'),
   ModuleTwin: hostLoadedProvider('ModuleTwin'),
+  Configuration: hostLoadedProvider('Configuration'),
 };
 
 function providerOf(kind: ProviderKind): pulumi.dynamic.ResourceProvider {

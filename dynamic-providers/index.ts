@@ -3,6 +3,7 @@
  * provider objects themselves (to run their methods in-process) are in provider-table.ts; a program
  * does not load them, the provider host does (host-loaded-provider.ts).
  */
+export { Configuration, type ConfigurationArgs } from './configuration';
 export {
   DeviceIdentity,
   type DeviceIdentityArgs,

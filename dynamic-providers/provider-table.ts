@@ -12,6 +12,7 @@ import type {
   ModuleIdentityInputs,
   ModuleIdentityOutputs,
 } from '../lib/resource-identity-state';
+import { configurationProvider } from './configuration-provider';
 import type { ProviderTable } from './host-loaded-provider';
 import { identityProvider, twinProvider } from './provider-objects';
 
@@ -25,10 +26,12 @@ export const moduleIdentityProvider = identityProvider<ModuleIdentityInputs, Mod
 );
 export const deviceTwinProvider = twinProvider('device');
 export const moduleTwinProvider = twinProvider('module');
+export const configurationResourceProvider = configurationProvider();
 
 export const PROVIDERS: ProviderTable = {
   DeviceIdentity: deviceIdentityProvider,
   ModuleIdentity: moduleIdentityProvider,
   DeviceTwin: deviceTwinProvider,
   ModuleTwin: moduleTwinProvider,
+  Configuration: configurationResourceProvider,
 };

@@ -1,0 +1,110 @@
+/**
+ * Create / read / update / delete of an automatic device or module configuration (docs/iot-hub-behaviour.md
+ * §8.4) through the Registry built by iothub-client.ts: `addConfiguration` (PUT without If-Match: 409 if the
+ * id exists), `getConfiguration`, `updateConfiguration` (PUT with If-Match = the etag of the last write or
+ * read; on 412 re-read for the fresh etag and write again: the stack owns the whole object), and
+ * `removeConfiguration` (a configuration already gone is fine). Calls: create 1, update 1 (+1 per 412),
+ * read 1, delete 1. Rules and shapes are pure in lib/resource-configuration-state.ts.
+ */
+import type { Configuration, Registry } from 'azure-iothub';
+import {
+  type ConfigurationInputs,
+  type ConfigurationOutputs,
+  configurationBody,
+  configurationInputsFromOutputs,
+  configurationOutputs,
+  contentKindOf,
+} from '../lib/resource-configuration-state';
+import { hubOperationError, isAlreadyExists, isEtagMismatch, isNotFound, resourceLabel } from './hub-errors';
+import { createHubClient } from './iothub-client';
+import { withRetry } from './with-retry';
+
+/** Another writer (a portal edit, a second stack) between our read and write: re-read a few times. */
+const ETAG_ATTEMPTS = 5;
+
+function connect(source: ConfigurationInputs) {
+  const client = createHubClient(source.hubConnectionString, { caCertificate: source.hubCaCertificate });
+  const label = resourceLabel('Configuration', source.configurationId, client.hostName);
+  const key = /SharedAccessKey=([^;]+)/.exec(source.hubConnectionString)?.[1];
+  return { registry: client.registry, label, secrets: [source.hubConnectionString, key] };
+}
+
+async function getConfiguration(registry: Registry, id: string): Promise<unknown> {
+  const result = await withRetry(() => registry.getConfiguration(id));
+  return plain(result.responseBody);
+}
+
+/** The SDK hands back parsed JSON (and, for some calls, class instances): keep plain data only. */
+function plain(value: unknown): unknown {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
+
+export async function createConfiguration(
+  inputs: ConfigurationInputs,
+): Promise<{ id: string; outs: ConfigurationOutputs }> {
+  const { registry, label, secrets } = connect(inputs);
+  try {
+    const result = await withRetry(() =>
+      registry.addConfiguration(configurationBody(inputs) as unknown as Configuration),
+    );
+    const outs = configurationOutputs(inputs, contentKindOf(inputs), plain(result.responseBody));
+    return { id: inputs.configurationId, outs };
+  } catch (err) {
+    const error = hubOperationError(label, 'create', err, secrets);
+    if (isAlreadyExists(err)) {
+      error.message +=
+        '; a configuration with this id already exists on the hub (created outside this stack?): delete it, or choose another configurationId';
+    }
+    throw error;
+  }
+}
+
+export async function updateConfiguration(
+  olds: ConfigurationOutputs,
+  news: ConfigurationInputs,
+): Promise<{ outs: ConfigurationOutputs }> {
+  const { registry, label, secrets } = connect(news);
+  let etag = olds.etag || undefined;
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const body = configurationBody(news, etag) as unknown as Configuration;
+        // Without an etag (state from an interrupted create) the write is unconditional.
+        const result = await withRetry(() => registry.updateConfiguration(body, etag === undefined));
+        return { outs: configurationOutputs(news, contentKindOf(news), plain(result.responseBody)) };
+      } catch (err) {
+        if (!isEtagMismatch(err) || attempt >= ETAG_ATTEMPTS) throw err;
+        const current = (await getConfiguration(registry, news.configurationId)) as { etag?: unknown };
+        etag = typeof current?.etag === 'string' ? current.etag : undefined;
+      }
+    }
+  } catch (err) {
+    throw hubOperationError(label, 'update', err, secrets);
+  }
+}
+
+export async function readConfiguration(
+  id: string,
+  props: ConfigurationOutputs | ConfigurationInputs,
+): Promise<{ id?: string; props?: ConfigurationOutputs; inputs?: ConfigurationInputs }> {
+  const previous = { ...props, configurationId: props.configurationId ?? id };
+  const { registry, label, secrets } = connect(previous);
+  let hub: unknown;
+  try {
+    hub = await getConfiguration(registry, previous.configurationId);
+  } catch (err) {
+    if (isNotFound(err)) return {};
+    throw hubOperationError(label, 'read', err, secrets);
+  }
+  const outs = configurationOutputs(previous, contentKindOf(previous), hub);
+  return { id, props: outs, inputs: configurationInputsFromOutputs(outs) };
+}
+
+export async function deleteConfiguration(props: ConfigurationOutputs): Promise<void> {
+  const { registry, label, secrets } = connect(props);
+  try {
+    await withRetry(() => registry.removeConfiguration(props.configurationId));
+  } catch (err) {
+    if (!isNotFound(err)) throw hubOperationError(label, 'delete', err, secrets);
+  }
+}
