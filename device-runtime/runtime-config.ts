@@ -93,7 +93,8 @@ export const RUNTIME_CONFIG_TABLE = {
     max: 86_400,
     env: 'DEVICE_SAS_TOKEN_LIFETIME_SECONDS',
     flag: 'sas-token-lifetime',
-    description: 'Validity of each SAS token the SDK mints (docs/iot-hub-behaviour.md §1.5: 3600 by default).',
+    description:
+      'Validity of each SAS token the SDK mints (docs/iot-hub-behaviour.md §1.5: 3600 by default).',
   },
   sasTokenRenewalMarginSeconds: {
     type: 'number',
