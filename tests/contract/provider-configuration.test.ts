@@ -165,7 +165,7 @@ describe('Configuration provider', () => {
     await waitFor('ring 1 to be targeted too', async () =>
       (await desiredOf('cfgp-3', 'agent')).telemetryInterval === 30 ? true : undefined,
     );
-    // Back to ring 0 for the next tests; a twin no longer targeted keeps its values (§8.4).
+    // Back to ring 0 for the next tests; a twin no longer targeted keeps its values (docs/iot-hub-behaviour.md §8.4).
     const narrowed = await provider.update!('agent-ring0', { ...outs, ...widened, etag: '' }, news);
     assert.equal(narrowed.outs!.targetCondition, RING0);
     assert.equal((await desiredOf('cfgp-3', 'agent')).telemetryInterval, 30);
