@@ -1,13 +1,15 @@
 /**
  * The stack, read as a bill of materials:
- *   stack config -> hub (Azure or local) -> policy -> devices -> modules -> twins -> outputs.
+ *   stack config -> hub (Azure or local) -> policy -> devices -> modules -> twins -> configurations -> outputs.
  * Decisions live in infra/ (validation, ARM shapes, names) and dynamic-providers/ (IoT Hub data plane).
  */
 import * as pulumi from '@pulumi/pulumi';
-import { DeviceIdentity, DeviceTwin, ModuleIdentity, ModuleTwin } from './dynamic-providers';
+import { Configuration, DeviceIdentity, DeviceTwin, ModuleIdentity, ModuleTwin } from './dynamic-providers';
+import { declaresTwin } from './infra/devices-config';
 import type { AzureHubConfig } from './infra/hub-config';
 import type { AzureHubModule, HubEndpoint } from './infra/hub-endpoint';
 import {
+  configurationArgs,
   deviceIdentityArgs,
   deviceTwinArgs,
   hubAccessArgs,
@@ -18,6 +20,7 @@ import { localHub } from './infra/local-hub-endpoint';
 import { readStackConfig } from './infra/read-stack-config';
 import { adoptExistingThisRun } from './infra/recovery-mode';
 import {
+  configurationResourceName,
   deviceResourceName,
   deviceTwinResourceName,
   moduleOutputKey,
@@ -44,7 +47,7 @@ for (const device of config.devices) {
     ...deviceIdentityArgs(device, adoptExisting),
   });
   // A twin lives and dies with its identity (docs/iot-hub-behaviour.md §6): no separate delete when both go.
-  if (device.twin) {
+  if (declaresTwin(device)) {
     new DeviceTwin(
       deviceTwinResourceName(device.deviceId),
       { ...hubAccess, ...deviceTwinArgs(device) },
@@ -60,7 +63,7 @@ for (const device of config.devices) {
       { dependsOn: deviceIdentity },
     );
     // 6. Module twin: only the desired/tags leaves declared here are owned by the stack.
-    if (module.twin) {
+    if (declaresTwin(module)) {
       new ModuleTwin(
         moduleTwinResourceName(device.deviceId, module.moduleId),
         { ...hubAccess, ...moduleTwinArgs(device.deviceId, module) },
@@ -72,7 +75,16 @@ for (const device of config.devices) {
   }
 }
 
-// 7. Outputs. Anything carrying a key is secret, whatever the providers already mark.
+// 7. Automatic device and module configurations: applied by the hub to every twin their condition targets
+//    (by tags, typically), whenever it is created; no dependency on the identities (docs/twin-ownership.md).
+for (const configuration of config.configurations) {
+  new Configuration(configurationResourceName(configuration.configurationId), {
+    ...hubAccess,
+    ...configurationArgs(configuration),
+  });
+}
+
+// 8. Outputs. Anything carrying a key is secret, whatever the providers already mark.
 export const hubHostName = hub.hostName;
 export const hubConnectionString = pulumi.secret(hub.connectionString);
 export const moduleConnectionStrings = pulumi.secret(pulumi.output(moduleConnections));

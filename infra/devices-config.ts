@@ -77,13 +77,31 @@ const idOf =
   (value: string, path: string): Problem[] =>
     validate(value, path, { strict: true });
 
+/**
+ * `tags` next to `twin` is the short form of `twin.tags` (what configurations target, issue #12): one of the
+ * two, so a tag is never declared twice. The program reads `twinTags()`.
+ */
+function tagsOnce(
+  entry: { tags?: unknown; twin?: { tags?: unknown } | undefined },
+  ctx: z.core.$RefinementCtx<unknown>,
+) {
+  if (entry.tags !== undefined && entry.twin?.tags !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tags'],
+      message: 'set tags here or in twin.tags, not both (they are the same twin tags)',
+    });
+  }
+}
+
 const moduleSchema = strictObject({
   moduleId: z.string().superRefine(refineWith(idOf(validateModuleId))),
   auth: authSchema.optional(),
   managedBy: z.string().min(1).optional(),
   adopt: z.boolean().optional(),
+  tags: twinSection('tags').optional(),
   twin: moduleTwinSchema.optional(),
-});
+}).superRefine(tagsOnce);
 
 /**
  * Duplicate ids are reported even when sibling entries have other problems, so the check reads the
@@ -114,16 +132,30 @@ const deviceSchema = strictObject({
   auth: authSchema.optional(),
   iotEdge: z.boolean().optional(),
   adopt: z.boolean().optional(),
+  tags: twinSection('tags').optional(),
   twin: deviceTwinSchema.optional(),
   modules: z
     .array(moduleSchema)
     .max(MAX_MODULES_PER_DEVICE, { error: `a device has at most ${MAX_MODULES_PER_DEVICE} modules` })
     .superRefine(duplicateIds('modules', 'moduleId'), always)
     .default([]),
-});
+}).superRefine(tagsOnce);
 
 export const devicesSchema = z.array(deviceSchema).superRefine(duplicateIds('devices', 'deviceId'), always);
 
 export type IdentityAuth = z.output<typeof authSchema>;
 export type DeviceConfig = z.output<typeof deviceSchema>;
 export type ModuleConfig = z.output<typeof moduleSchema>;
+
+/** A device's or module's twin tags, from `tags` or `twin.tags` (never both). */
+export function twinTags(entry: {
+  tags?: Record<string, unknown>;
+  twin?: { tags?: Record<string, unknown> };
+}) {
+  return entry.twin?.tags ?? entry.tags;
+}
+
+/** Whether the entry declares twin content (desired or tags): the program then declares a twin resource. */
+export function declaresTwin(entry: { tags?: Record<string, unknown>; twin?: object }): boolean {
+  return entry.twin !== undefined || entry.tags !== undefined;
+}

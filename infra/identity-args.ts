@@ -5,7 +5,8 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import type { IdentityAuthenticationArgs } from '../dynamic-providers';
-import type { DeviceConfig, IdentityAuth, ModuleConfig } from './devices-config';
+import type { ConfigurationConfig } from './configurations-config';
+import { type DeviceConfig, type IdentityAuth, type ModuleConfig, twinTags } from './devices-config';
 import type { HubEndpoint } from './hub-endpoint';
 
 /** Inputs every resource takes; the CA only for the local hub. */
@@ -55,7 +56,7 @@ export function moduleIdentityArgs(deviceId: string, module: ModuleConfig, adopt
 }
 
 export function deviceTwinArgs(device: DeviceConfig) {
-  return compact({ deviceId: device.deviceId, desired: device.twin?.desired, tags: device.twin?.tags });
+  return compact({ deviceId: device.deviceId, desired: device.twin?.desired, tags: twinTags(device) });
 }
 
 export function moduleTwinArgs(deviceId: string, module: ModuleConfig) {
@@ -63,7 +64,20 @@ export function moduleTwinArgs(deviceId: string, module: ModuleConfig) {
     deviceId,
     moduleId: module.moduleId,
     desired: module.twin?.desired,
-    tags: module.twin?.tags,
+    tags: twinTags(module),
     waitForAck: module.twin?.waitForAck,
+  });
+}
+
+/** A configuration entry as the Configuration resource's args (the names already match). */
+export function configurationArgs(configuration: ConfigurationConfig) {
+  return compact({
+    configurationId: configuration.configurationId,
+    deviceContent: configuration.deviceContent,
+    moduleContent: configuration.moduleContent,
+    targetCondition: configuration.targetCondition,
+    priority: configuration.priority,
+    labels: configuration.labels,
+    metrics: configuration.metrics,
   });
 }

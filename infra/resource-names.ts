@@ -16,5 +16,9 @@ export const moduleResourceName = (deviceId: string, moduleId: string): string =
 export const moduleTwinResourceName = (deviceId: string, moduleId: string): string =>
   `module-twin/${deviceId}/${moduleId}`;
 
+/** Configuration ids are lower-case and cannot contain "/" (docs/iot-hub-behaviour.md §8.4). */
+export const configurationResourceName = (configurationId: string): string =>
+  `configuration/${configurationId}`;
+
 /** Key of the `moduleConnectionStrings` stack output. */
 export const moduleOutputKey = (deviceId: string, moduleId: string): string => `${deviceId}/${moduleId}`;

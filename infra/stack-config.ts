@@ -5,23 +5,27 @@
  */
 import { formatProblems, type Problem } from '../lib/problems';
 import { problemsFromIssues } from './config-problems';
+import { type ConfigurationConfig, configurationsSchema } from './configurations-config';
 import { type DeviceConfig, devicesSchema } from './devices-config';
 import { type HubConfig, hubSchema } from './hub-config';
 
 export const CONFIG_NAMESPACE = 'iothub-as-code';
-export const CONFIG_KEYS = ['hub', 'devices'] as const;
+export const CONFIG_KEYS = ['hub', 'devices', 'configurations'] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 export interface StackConfig {
   hub: HubConfig;
   devices: DeviceConfig[];
+  /** Automatic device and module configurations (infra/configurations-config.ts); default none. */
+  configurations: ConfigurationConfig[];
 }
 
 /** Values as read from the stack (already JSON-parsed), plus what the reader knows about them. */
 export interface RawStackConfig {
   hub?: unknown;
   devices?: unknown;
-  /** Keys found under the namespace that are not `hub`/`devices` (typos). */
+  configurations?: unknown;
+  /** Keys found under the namespace that are not `hub`/`devices`/`configurations` (typos). */
   unknownKeys?: readonly string[];
   /**
    * Which keys were set as secrets. When given, a key or connection string in a non-secret key is a
@@ -65,9 +69,16 @@ export function validateStackConfig(raw: RawStackConfig): ValidationResult {
   if (hub && !hub.success) problems.push(...problemsFromIssues(hub.error.issues, 'hub'));
   const devices = devicesSchema.safeParse(raw.devices ?? []);
   if (!devices.success) problems.push(...problemsFromIssues(devices.error.issues, 'devices'));
+  const configurations = configurationsSchema.safeParse(raw.configurations ?? []);
+  if (!configurations.success) {
+    problems.push(...problemsFromIssues(configurations.error.issues, 'configurations'));
+  }
   if (raw.secretKeys) problems.push(...clearTextSecrets(raw, raw.secretKeys));
-  if (problems.length === 0 && hub?.success && devices.success) {
-    return { ok: true, config: { hub: hub.data, devices: devices.data } };
+  if (problems.length === 0 && hub?.success && devices.success && configurations.success) {
+    return {
+      ok: true,
+      config: { hub: hub.data, devices: devices.data, configurations: configurations.data },
+    };
   }
   return { ok: false, problems };
 }

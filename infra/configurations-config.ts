@@ -1,0 +1,73 @@
+/**
+ * Stack config `iothub-as-code:configurations`: the automatic device and module configurations this stack
+ * owns (docs/iot-hub-behaviour.md §8.4), one `Configuration` resource each. Field names are the provider's
+ * args. The rules are the provider's own `check` (lib/resource-configuration-state.ts), so the stack config and
+ * `pulumi preview` refuse exactly the same things, with the same messages; this file adds what only the
+ * whole list knows: duplicate ids and the hub's limit of 100 configurations. Documented in docs/stack-config.md.
+ */
+import { z } from 'zod';
+import { validateConfigurationCount } from '../lib/configuration-rules';
+import type { JsonObject } from '../lib/json-types';
+import type { Problem } from '../lib/problems';
+import { checkConfigurationInputs } from '../lib/resource-configuration-state';
+import { refineWith, strictObject } from './config-problems';
+
+export interface ConfigurationConfig {
+  configurationId: string;
+  deviceContent?: JsonObject;
+  moduleContent?: JsonObject;
+  targetCondition: string;
+  priority?: number;
+  labels?: Record<string, string>;
+  metrics?: Record<string, string>;
+}
+
+/** Stands in for the connection the provider receives at run time; only its shape is checked, never sent. */
+const SHAPE_ONLY_CONNECTION =
+  'HostName=stack-config.invalid;SharedAccessKeyName=check;SharedAccessKey=Y2hlY2s=';
+
+/** The provider's check on one entry; unknown keys are left to strictObject (one message per typo). */
+function validateEntry(entry: unknown, path: string): Problem[] {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return [];
+  const { failures } = checkConfigurationInputs({ ...entry, hubConnectionString: SHAPE_ONLY_CONNECTION });
+  return failures
+    .filter((f) => !f.reason.startsWith('unknown property'))
+    .map((f) => ({ path: path === '' ? f.property : `${path}.${f.property}`, message: f.reason }));
+}
+
+const configurationSchema = strictObject({
+  configurationId: z.unknown(),
+  deviceContent: z.unknown().optional(),
+  moduleContent: z.unknown().optional(),
+  targetCondition: z.unknown(),
+  priority: z.unknown().optional(),
+  labels: z.unknown().optional(),
+  metrics: z.unknown().optional(),
+}).superRefine(refineWith(validateEntry), { when: () => true });
+
+function duplicateIds(entries: unknown, ctx: z.core.$RefinementCtx<unknown>): void {
+  if (!Array.isArray(entries)) return;
+  const first = new Map<string, number>();
+  entries.forEach((entry, index) => {
+    const id = (entry as Record<string, unknown> | null)?.['configurationId'];
+    if (typeof id !== 'string') return;
+    const seen = first.get(id);
+    if (seen === undefined) first.set(id, index);
+    else {
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'configurationId'],
+        message: `duplicate configurationId "${id}": configurations[${seen}] already declares it`,
+      });
+    }
+  });
+}
+
+export const configurationsSchema = z
+  .array(configurationSchema)
+  .superRefine(duplicateIds, { when: () => true })
+  .superRefine(
+    refineWith((list: unknown[], path) => validateConfigurationCount(list.length, path)),
+    { when: () => true },
+  )
+  .transform((list) => list as ConfigurationConfig[]);
