@@ -52,6 +52,8 @@ export interface CliStack extends Engine {
   configFile: string;
   /** Rewrites the `iothub-as-code:devices` YAML block (the rest of the config file is kept). */
   setDevicesYaml(devicesYaml: string): void;
+  /** Sets (or adds) the YAML block of one `iothub-as-code:<key>` config key, kept in place otherwise. */
+  setConfigYaml(key: string, yaml: string): void;
   /** Runs the CLI itself (no program) in the work folder; resolves with its output whatever the exit code. */
   cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Deletes the work folder (state, passphrase, config). */
@@ -90,21 +92,28 @@ export async function createCliStack(name: string, hub: HubAddress, devicesYaml:
     { value: programConnectionString(hub.hostName), secret: true },
     true,
   );
+  const setConfigYaml = (key: string, yaml: string): void => {
+    const text = fs.readFileSync(configFile, 'utf8');
+    const line = `  iothub-as-code:${key}:\n`;
+    const start = text.indexOf(line);
+    if (start === -1) {
+      fs.writeFileSync(configFile, text.replace('config:\n', `config:\n${line}${yaml}`));
+      return;
+    }
+    const rest = text.slice(start + line.length);
+    // The block ends at the next config key or top-level key (`encryptionsalt:`), if any.
+    const next = rest.search(/^ {0,2}[^\s-]/m);
+    const after = next === -1 ? '' : rest.slice(next);
+    fs.writeFileSync(configFile, `${text.slice(0, start)}${line}${yaml}${after}`);
+  };
   return {
     ...engine,
     name,
     workDir,
     stateDir,
     configFile,
-    setDevicesYaml(yaml) {
-      const text = fs.readFileSync(configFile, 'utf8');
-      const start = text.indexOf('  iothub-as-code:devices:\n');
-      const rest = text.slice(start + '  iothub-as-code:devices:\n'.length);
-      // The block ends at the next config key or top-level key (`encryptionsalt:`), if any.
-      const next = rest.search(/^ {0,2}[^\s-]/m);
-      const after = next === -1 ? '' : rest.slice(next);
-      fs.writeFileSync(configFile, `${text.slice(0, start)}  iothub-as-code:devices:\n${yaml}${after}`);
-    },
+    setDevicesYaml: (yaml) => setConfigYaml('devices', yaml),
+    setConfigYaml,
     cli(args) {
       return new Promise((resolve) => {
         execFile(
