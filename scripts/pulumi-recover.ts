@@ -8,7 +8,7 @@
  *      hub behind the next steps;
  *   3. pending creates: `pulumi refresh --import-pending-creates <urn> <id>` for each; the provider reads
  *      the identity, so those the hub has are recorded and those it lacks are dropped;
- *   4. `pulumi up` with IOTHUB_ADOPT_EXISTING=1 (infra/recovery-mode.ts): identities the killed run created
+ *   4. `pulumi up --refresh` with IOTHUB_ADOPT_EXISTING=1 (infra/recovery-mode.ts): identities the killed run created
  *      without recording them are taken over instead of failing as "already exists".
  */
 import * as fs from 'node:fs';

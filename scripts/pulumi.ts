@@ -128,10 +128,11 @@ export async function runProgramCommand(run: ProgramRun, write: (text: string) =
         stateDir: engine.stateDir,
         write: line,
       });
-      line('==> 4. pulumi up, taking over identities the killed run created without recording them');
+      line('==> 4. pulumi up --refresh, taking over identities the killed run created without recording them');
       process.env[ADOPT_EXISTING_ENV] = '1';
       try {
-        await stack.up(common);
+        // With refresh: a killed run may also have deleted or changed what the state still records.
+        await stack.up({ ...common, refresh: true });
       } finally {
         delete process.env[ADOPT_EXISTING_ENV];
       }
