@@ -128,7 +128,9 @@ export async function runProgramCommand(run: ProgramRun, write: (text: string) =
         stateDir: engine.stateDir,
         write: line,
       });
-      line('==> 4. pulumi up --refresh, taking over identities the killed run created without recording them');
+      line(
+        '==> 4. pulumi up --refresh, taking over identities the killed run created without recording them',
+      );
       process.env[ADOPT_EXISTING_ENV] = '1';
       try {
         // With refresh: a killed run may also have deleted or changed what the state still records.
