@@ -77,11 +77,20 @@ for (const device of config.devices) {
 
 // 7. Automatic device and module configurations: applied by the hub to every twin their condition targets
 //    (by tags, typically), whenever it is created; no dependency on the identities (docs/twin-ownership.md).
+//    `after` orders a staged rollout: created (and converged, with its own waitForConvergence) after another.
+const configurations = new Map<string, Configuration>();
 for (const configuration of config.configurations) {
-  new Configuration(configurationResourceName(configuration.configurationId), {
-    ...hubAccess,
-    ...configurationArgs(configuration),
-  });
+  const previous = configuration.after === undefined ? undefined : configurations.get(configuration.after);
+  const resource = new Configuration(
+    configurationResourceName(configuration.configurationId),
+    {
+      ...hubAccess,
+      ...configurationArgs(configuration),
+      ...(configuration.waitForConvergence ? { waitForConvergence: configuration.waitForConvergence } : {}),
+    },
+    previous ? { dependsOn: previous } : undefined,
+  );
+  configurations.set(configuration.configurationId, resource);
 }
 
 // 8. Outputs. Anything carrying a key is secret, whatever the providers already mark.

@@ -15,6 +15,7 @@ import {
   configurationOutputs,
   contentKindOf,
 } from '../lib/resource-configuration-state';
+import { waitForConvergence } from './configuration-convergence';
 import { hubOperationError, isAlreadyExists, isEtagMismatch, isNotFound, resourceLabel } from './hub-errors';
 import { createHubClient } from './iothub-client';
 import { withRetry } from './with-retry';
@@ -47,9 +48,14 @@ export async function createConfiguration(
     const result = await withRetry(() =>
       registry.addConfiguration(configurationBody(inputs) as unknown as Configuration),
     );
-    const outs = configurationOutputs(inputs, contentKindOf(inputs), plain(result.responseBody));
+    const outs = withWait(
+      configurationOutputs(inputs, contentKindOf(inputs), plain(result.responseBody)),
+      inputs,
+    );
+    await converge(registry, label, inputs, outs);
     return { id: inputs.configurationId, outs };
   } catch (err) {
+    if (isConvergenceFailure(err)) throw err;
     const error = hubOperationError(label, 'create', err, secrets);
     if (isAlreadyExists(err)) {
       error.message +=
@@ -71,14 +77,20 @@ export async function updateConfiguration(
         const body = configurationBody(news, etag) as unknown as Configuration;
         // Without an etag (state from an interrupted create) the write is unconditional.
         const result = await withRetry(() => registry.updateConfiguration(body, etag === undefined));
-        return { outs: configurationOutputs(news, contentKindOf(news), plain(result.responseBody)) };
+        const outs = withWait(
+          configurationOutputs(news, contentKindOf(news), plain(result.responseBody)),
+          news,
+        );
+        await converge(registry, label, news, outs);
+        return { outs };
       } catch (err) {
-        if (!isEtagMismatch(err) || attempt >= ETAG_ATTEMPTS) throw err;
+        if (isConvergenceFailure(err) || !isEtagMismatch(err) || attempt >= ETAG_ATTEMPTS) throw err;
         const current = (await getConfiguration(registry, news.configurationId)) as { etag?: unknown };
         etag = typeof current?.etag === 'string' ? current.etag : undefined;
       }
     }
   } catch (err) {
+    if (isConvergenceFailure(err)) throw err;
     throw hubOperationError(label, 'update', err, secrets);
   }
 }
@@ -96,7 +108,7 @@ export async function readConfiguration(
     if (isNotFound(err)) return {};
     throw hubOperationError(label, 'read', err, secrets);
   }
-  const outs = configurationOutputs(previous, contentKindOf(previous), hub);
+  const outs = withWait(configurationOutputs(previous, contentKindOf(previous), hub), previous);
   return { id, props: outs, inputs: configurationInputsFromOutputs(outs) };
 }
 
@@ -106,5 +118,40 @@ export async function deleteConfiguration(props: ConfigurationOutputs): Promise<
     await withRetry(() => registry.removeConfiguration(props.configurationId));
   } catch (err) {
     if (!isNotFound(err)) throw hubOperationError(label, 'delete', err, secrets);
+  }
+}
+
+/** Outputs echo `waitForConvergence` (read by nobody on the hub; no key when absent: no `undefined`). */
+function withWait(outs: ConfigurationOutputs, inputs: ConfigurationInputs): ConfigurationOutputs {
+  if (inputs.waitForConvergence !== undefined) outs.waitForConvergence = inputs.waitForConvergence;
+  return outs;
+}
+
+function isConvergenceFailure(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'convergenceFailure' in err;
+}
+
+/**
+ * The configuration is written: a failed wait is reported as created/updated-but-not-ready, so the state
+ * keeps it (the engine's "resource initialization failed" path; the next `up` retries), as ModuleTwin's
+ * waitForAck does (twin-operations.ts).
+ */
+async function converge(
+  registry: Registry,
+  label: string,
+  inputs: ConfigurationInputs,
+  outs: ConfigurationOutputs,
+): Promise<void> {
+  if (inputs.waitForConvergence === undefined) return;
+  try {
+    await waitForConvergence({ registry, label }, inputs, inputs.waitForConvergence);
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    throw Object.assign(error, {
+      convergenceFailure: true,
+      id: inputs.configurationId,
+      properties: outs,
+      reasons: [error.message],
+    });
   }
 }

@@ -6,6 +6,7 @@
  * How it meets a ModuleTwin that owns the same leaf: docs/twin-ownership.md.
  */
 import * as pulumi from '@pulumi/pulumi';
+import type { WaitForConvergence } from '../lib/configuration-convergence';
 import { HOST_PROVIDERS } from './host-loaded-provider';
 import { connectionProps, type HubConnectionArgs, outputSlots, withSecretOutputs } from './resource-props';
 
@@ -23,6 +24,19 @@ export interface ConfigurationArgs extends HubConnectionArgs {
   labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Custom metrics: name → query (counted by the hub on request). */
   metrics?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /**
+   * After create or update, wait until at least `minimum.count` twins or `minimum.percent` of the targeted
+   * twins have it applied and are counted by the metric `successMetric` (e.g. acks with `ac = 200`);
+   * `onTimeout: 'warn'` succeeds with a warning instead of failing. Never causes an update by itself.
+   */
+  waitForConvergence?: pulumi.Input<WaitForConvergenceArgs>;
+}
+
+export interface WaitForConvergenceArgs {
+  minimum: pulumi.Input<{ count?: pulumi.Input<number>; percent?: pulumi.Input<number> }>;
+  successMetric: pulumi.Input<string>;
+  timeoutSeconds: pulumi.Input<number>;
+  onTimeout?: pulumi.Input<WaitForConvergence['onTimeout']>;
 }
 
 export class Configuration extends pulumi.dynamic.Resource {
@@ -46,6 +60,7 @@ export class Configuration extends pulumi.dynamic.Resource {
       priority: args.priority ?? 0,
       labels: args.labels ?? {},
       metrics: args.metrics ?? {},
+      waitForConvergence: args.waitForConvergence,
       ...outputSlots(['etag']),
     };
     super(

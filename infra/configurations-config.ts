@@ -6,6 +6,7 @@
  * whole list knows: duplicate ids and the hub's limit of 100 configurations. Documented in docs/stack-config.md.
  */
 import { z } from 'zod';
+import type { WaitForConvergence } from '../lib/configuration-convergence';
 import { validateConfigurationCount } from '../lib/configuration-rules';
 import type { JsonObject } from '../lib/json-types';
 import type { Problem } from '../lib/problems';
@@ -20,6 +21,14 @@ export interface ConfigurationConfig {
   priority?: number;
   labels?: Record<string, string>;
   metrics?: Record<string, string>;
+  /** Wait after create/update until the fleet converges (lib/configuration-convergence.ts). */
+  waitForConvergence?: Omit<WaitForConvergence, 'onTimeout'> & { onTimeout?: 'fail' | 'warn' };
+  /**
+   * The id of a configuration declared earlier in the list that must be created (and, with its own
+   * `waitForConvergence`, converged) before this one: a staged rollout, ring 0 then ring 1. Only orders
+   * this stack's operations; the hub knows nothing of it.
+   */
+  after?: string;
 }
 
 /** Stands in for the connection the provider receives at run time; only its shape is checked, never sent. */
@@ -29,7 +38,8 @@ const SHAPE_ONLY_CONNECTION =
 /** The provider's check on one entry; unknown keys are left to strictObject (one message per typo). */
 function validateEntry(entry: unknown, path: string): Problem[] {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return [];
-  const { failures } = checkConfigurationInputs({ ...entry, hubConnectionString: SHAPE_ONLY_CONNECTION });
+  const { after: _after, ...args } = entry as Record<string, unknown>;
+  const { failures } = checkConfigurationInputs({ ...args, hubConnectionString: SHAPE_ONLY_CONNECTION });
   return failures
     .filter((f) => !f.reason.startsWith('unknown property'))
     .map((f) => ({ path: path === '' ? f.property : `${path}.${f.property}`, message: f.reason }));
@@ -43,6 +53,8 @@ const configurationSchema = strictObject({
   priority: z.unknown().optional(),
   labels: z.unknown().optional(),
   metrics: z.unknown().optional(),
+  waitForConvergence: z.unknown().optional(),
+  after: z.unknown().optional(),
 }).superRefine(refineWith(validateEntry), { when: () => true });
 
 function duplicateIds(entries: unknown, ctx: z.core.$RefinementCtx<unknown>): void {
@@ -63,9 +75,31 @@ function duplicateIds(entries: unknown, ctx: z.core.$RefinementCtx<unknown>): vo
   });
 }
 
+/** `after` names a configuration declared earlier (so the order is the list's: no cycles possible). */
+function afterReferences(entries: unknown, ctx: z.core.$RefinementCtx<unknown>): void {
+  if (!Array.isArray(entries)) return;
+  const ids = entries.map((entry) => (entry as Record<string, unknown> | null)?.['configurationId']);
+  entries.forEach((entry, index) => {
+    const after = (entry as Record<string, unknown> | null)?.['after'];
+    if (after === undefined) return;
+    const earlier = ids.slice(0, index).filter((id): id is string => typeof id === 'string');
+    let message: string | undefined;
+    if (typeof after !== 'string')
+      message = 'must be the configurationId of a configuration declared before it';
+    else if (after === ids[index]) message = 'a configuration cannot come after itself';
+    else if (!earlier.includes(after)) {
+      message = ids.includes(after)
+        ? `"${after}" is declared later in the list; declare it before this configuration (the list's order is the rollout's)`
+        : `names no configuration of this stack (declared before it: ${earlier.length === 0 ? 'none' : earlier.map((id) => `"${id}"`).join(', ')})`;
+    }
+    if (message !== undefined) ctx.addIssue({ code: 'custom', path: [index, 'after'], message });
+  });
+}
+
 export const configurationsSchema = z
   .array(configurationSchema)
   .superRefine(duplicateIds, { when: () => true })
+  .superRefine(afterReferences, { when: () => true })
   .superRefine(
     refineWith((list: unknown[], path) => validateConfigurationCount(list.length, path)),
     { when: () => true },

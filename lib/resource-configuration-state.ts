@@ -7,6 +7,8 @@
  * then create under the same id); the condition, priority, labels and metrics are updated in place with the
  * etag of the last write or read.
  */
+
+import { checkWaitForConvergence, type WaitForConvergence } from './configuration-convergence';
 import {
   type ConfigurationContentKind,
   validateConfigurationContent,
@@ -38,6 +40,8 @@ export interface ConfigurationInputs extends HubConnectionInputs {
   labels: Record<string, string>;
   /** Custom metrics: name → query (e.g. how many targeted modules acknowledged). */
   metrics: Record<string, string>;
+  /** After create/update, wait until enough targeted twins applied it and report success (never diffed). */
+  waitForConvergence?: WaitForConvergence;
 }
 
 export interface ConfigurationOutputs extends ConfigurationInputs {
@@ -67,6 +71,7 @@ const KEYS = [
   'priority',
   'labels',
   'metrics',
+  'waitForConvergence',
 ] as const;
 
 export function contentKindOf(inputs: {
@@ -104,6 +109,15 @@ export function checkConfigurationInputs(news: Fields): CheckOutcome {
   if (c.take('priority', 0)) c.problems(validatePriority(c.inputs['priority'], 'priority'));
   if (c.take('labels', {})) c.problems(validateLabels(c.inputs['labels'], 'labels'));
   if (c.take('metrics', {})) c.problems(validateStringMap(c.inputs['metrics'], 'metrics', 'metric queries'));
+  if (c.raw('waitForConvergence') !== undefined) {
+    const wait = checkWaitForConvergence(
+      c.raw('waitForConvergence'),
+      c.inputs['metrics'],
+      'waitForConvergence',
+    );
+    c.inputs['waitForConvergence'] = wait.value;
+    c.problems(wait.problems);
+  }
   return c.outcome();
 }
 

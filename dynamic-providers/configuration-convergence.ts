@@ -1,0 +1,106 @@
+/**
+ * Configuration `waitForConvergence` (issue #12 item 2): after a create or update, poll the configuration
+ * (`GET /configurations/{id}` computes its metrics on request, docs/iot-hub-behaviour.md §8.4) until enough
+ * targeted twins applied it and report success; the rules are pure in lib/configuration-convergence.ts. Like
+ * ModuleTwin's `waitForAck` (ack-wait.ts): a per-resource timeout, `onTimeout: 'warn'` as the opt-out, and a
+ * failure names what the devices said: the targeted twins with an ack `ac >= 400` and their `ad`, read with
+ * a twin query. Progress is one line per change of the counts (never a spinner), through `pulumi.log.info`,
+ * which in the dynamic-provider host (no engine connection) prints to the plugin's output, which the CLI shows.
+ */
+import type { Registry } from 'azure-iothub';
+import {
+  countsFromConfiguration,
+  describeCounts,
+  describeRejections,
+  evaluateConvergence,
+  rejectionQuery,
+  type WaitForConvergence,
+} from '../lib/configuration-convergence';
+import type { ConfigurationInputs } from '../lib/resource-configuration-state';
+import { contentKindOf } from '../lib/resource-configuration-state';
+import { withRetry } from './with-retry';
+
+/** Metrics are computed over every twin on each GET: once a second is plenty and stays far from throttles. */
+const POLL_INTERVAL_MS = 1000;
+/** Rejecting twins named in a failure (the count says how many there are in all). */
+const NAMED_REJECTIONS = 10;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface ConvergenceTarget {
+  registry: Registry;
+  label: string;
+  /** Where progress lines go; default pulumi.log.info. */
+  progress?: (line: string) => void;
+  /** Where the timeout warning goes with `onTimeout: 'warn'`; default pulumi.log.warn. */
+  warn?: (line: string) => void;
+}
+
+function pulumiLog(): typeof import('@pulumi/pulumi').log {
+  // Required here, not imported: @pulumi/pulumi is a deployment-only module the serializer cannot capture.
+  return (require('@pulumi/pulumi') as typeof import('@pulumi/pulumi')).log;
+}
+
+async function rejections(registry: Registry, inputs: ConfigurationInputs): Promise<unknown[]> {
+  const kind = contentKindOf(inputs);
+  const sql = rejectionQuery(inputs.targetCondition, kind, inputs[kind] ?? {});
+  if (sql === undefined) return [];
+  const twins: unknown[] = [];
+  const query = registry.createQuery(sql, 100);
+  while (query.hasMoreResults) {
+    const token = query.continuationToken as string | null;
+    const { result } = await withRetry(() => query.next(token as string));
+    twins.push(...JSON.parse(JSON.stringify(result)));
+  }
+  return twins;
+}
+
+/**
+ * Resolves once converged. Rejects when rejections make the minimum unreachable, or at the timeout unless
+ * `onTimeout` is 'warn' (then it logs a warning and resolves). Messages name the counts and the rejections.
+ */
+export async function waitForConvergence(
+  target: ConvergenceTarget,
+  inputs: ConfigurationInputs,
+  wait: WaitForConvergence,
+): Promise<void> {
+  const progress = target.progress ?? ((line: string) => void pulumiLog().info(line));
+  const content = inputs[contentKindOf(inputs)] ?? {};
+  const deadline = Date.now() + wait.timeoutSeconds * 1000;
+  let last = '';
+  let summary = 'no metrics read yet';
+  let rejected: unknown[] = [];
+  for (let first = true; first || Date.now() < deadline; first = false) {
+    if (!first) await sleep(Math.max(0, Math.min(POLL_INTERVAL_MS, deadline - Date.now())));
+    const result = await withRetry(() => target.registry.getConfiguration(inputs.configurationId));
+    const hub = JSON.parse(JSON.stringify(result.responseBody));
+    const base = countsFromConfiguration(hub, wait.successMetric);
+    rejected = base.succeeded >= base.targeted ? [] : await rejections(target.registry, inputs);
+    const counts = { ...base, rejected: rejected.length };
+    const { state, required } = evaluateConvergence(counts, wait.minimum);
+    summary = describeCounts(counts, required);
+    if (summary !== last) {
+      progress(`${target.label}: converging: ${summary}`);
+      last = summary;
+    }
+    if (state === 'converged') return;
+    if (state === 'unreachable') {
+      throw new Error(
+        `${target.label}: cannot converge: ${summary}; rejected by ${describeRejected(rejected, content)}`,
+      );
+    }
+  }
+  const named = rejected.length > 0 ? `; rejected by ${describeRejected(rejected, content)}` : '';
+  const message =
+    `${target.label}: did not converge within ${wait.timeoutSeconds}s: ${summary}${named}` +
+    (rejected.length === 0 ? '; are the targeted modules running and connected?' : '');
+  if (wait.onTimeout !== 'warn') throw new Error(message);
+  if (target.warn) target.warn(message);
+  else await pulumiLog().warn(message);
+}
+
+function describeRejected(twins: unknown[], content: Parameters<typeof describeRejections>[1]): string {
+  const lines = describeRejections(twins.slice(0, NAMED_REJECTIONS), content);
+  const more = twins.length > NAMED_REJECTIONS ? `; and ${twins.length - NAMED_REJECTIONS} more` : '';
+  return `${lines.join('; ')}${more}`;
+}
