@@ -18,9 +18,9 @@ import {
 } from '../support/cli-stack';
 import { waitFor, within } from '../support/runtime-wait';
 
-const DEVICES = 20;
 const MODULES_PER_DEVICE = 10;
-const DECLARED = fleetYaml(DEVICES, MODULES_PER_DEVICE, (d, m) => ({ telemetryInterval: d * 100 + m }));
+const declared = (devices: number) =>
+  fleetYaml(devices, MODULES_PER_DEVICE, (d, m) => ({ telemetryInterval: d * 100 + m }));
 
 interface StateResource {
   urn: string;
@@ -38,11 +38,17 @@ function commName(pid: number): string {
 
 /**
  * Starts `up` of the 200-module stack with `upEnv`, kills the CLI (kill -9, the CLI process only) after
- * 150 creates, runs `recover`, and checks convergence. Returns what recover printed.
+ * about a third of its creates, runs `recover`, and checks convergence. Returns what recover printed.
  */
-async function interruptThenRecover(name: string, upEnv: NodeJS.ProcessEnv): Promise<string> {
+async function interruptThenRecover(
+  name: string,
+  devices: number,
+  upEnv: NodeJS.ProcessEnv,
+): Promise<string> {
+  const DEVICES = devices;
+  const killAfter = Math.floor(DEVICES * (1 + 2 * MODULES_PER_DEVICE) * 0.36);
   const hub = await startCliHub();
-  const stack = await createCliStack(name, hub, DECLARED);
+  const stack = await createCliStack(name, hub, declared(DEVICES));
   try {
     const registry = hubRegistry(hub);
     const up = spawnPulumiScript(['up', '--stack', stack.name, '--cwd', stack.workDir], {
@@ -51,8 +57,8 @@ async function interruptThenRecover(name: string, upEnv: NodeJS.ProcessEnv): Pro
     });
     const createdSoFar = () => (up.output().match(/ created \(/g) ?? []).length;
     await waitFor(
-      () => `150 resources created before the kill; output:\n${up.output().slice(-3000)}`,
-      () => (createdSoFar() >= 150 ? true : undefined),
+      () => `${killAfter} resources created before the kill; output:\n${up.output().slice(-3000)}`,
+      () => (createdSoFar() >= killAfter ? true : undefined),
       300_000,
     );
     const cli = processesIn(stack.workDir).filter((pid) => commName(pid) === 'pulumi');
@@ -82,16 +88,17 @@ async function interruptThenRecover(name: string, upEnv: NodeJS.ProcessEnv): Pro
     assert.equal(ours.length, DEVICES + 2 * DEVICES * MODULES_PER_DEVICE);
 
     // The hub: exactly the declared identities (no orphan), each module twin at its declared value.
-    const devices = (await registry.list()).responseBody.map((d) => d.deviceId).sort();
-    assert.deepEqual(devices, Array.from({ length: DEVICES }, (_, d) => `dev${d}`).sort());
-    for (const deviceId of devices) {
+    const onHub = (await registry.list()).responseBody.map((d) => d.deviceId).sort();
+    assert.deepEqual(onHub, Array.from({ length: DEVICES }, (_, d) => `dev${d}`).sort());
+    for (const deviceId of onHub) {
       const modules = (await registry.getModulesOnDevice(deviceId)).responseBody
         .map((m) => m.moduleId)
         .sort();
       assert.deepEqual(modules, Array.from({ length: MODULES_PER_DEVICE }, (_, m) => `mod${m}`).sort());
     }
-    const sample = (await registry.getModuleTwin('dev13', 'mod7')).responseBody.properties.desired;
-    assert.equal(sample['telemetryInterval'], 1307);
+    const last = DEVICES - 1;
+    const sample = (await registry.getModuleTwin(`dev${last}`, 'mod7')).responseBody.properties.desired;
+    assert.equal(sample['telemetryInterval'], last * 100 + 7);
 
     const preview = await stack.stack.preview({ onOutput: () => {} });
     assert.deepEqual(Object.keys(preview.changeSummary), ['same'], JSON.stringify(preview.changeSummary));
@@ -113,11 +120,13 @@ async function interruptThenRecover(name: string, upEnv: NodeJS.ProcessEnv): Pro
 
 describe('real CLI: kill -9 in the middle of a 200-module up, then recover', { timeout: 1_200_000 }, () => {
   test('with checkpoints (the default): every declared identity once, nothing else on the hub, no change left', async () => {
-    await interruptThenRecover('interrupted', {});
+    await interruptThenRecover('interrupted', 20, {});
   });
 
   test('with PULUMI_SKIP_CHECKPOINTS=true (nothing of the killed run is recorded): recover takes back all it created', async () => {
-    const output = await interruptThenRecover('interrupted-unrecorded', { PULUMI_SKIP_CHECKPOINTS: 'true' });
+    const output = await interruptThenRecover('interrupted-unrecorded', 10, {
+      PULUMI_SKIP_CHECKPOINTS: 'true',
+    });
     // The state never saw the killed run's creates: no pending operation; step 4 takes them over.
     assert.match(output, /==> 3\. operations the killed run left pending\n {3}none/);
   });
