@@ -127,6 +127,27 @@ test('create waits until every targeted module applied the configuration and ack
   assert.equal(new Set(progress).size, progress.length, 'a line per change of the counts, not per poll');
 });
 
+test('an in-place update waits again, and a wait that is already met returns at its first poll', async (t) => {
+  const logs = captureLogs(t);
+  const inputs = await checked({
+    configurationId: 'ring-a-mode',
+    moduleContent: { 'properties.desired.mode': 'eco' },
+    targetCondition: "FROM devices.modules WHERE tags.ring='a'",
+    priority: 5,
+    metrics: { acked: ACKED('a', 'mode', 'eco') },
+    waitForConvergence: { minimum: { count: 2 }, successMetric: 'acked', timeoutSeconds: 30 },
+  });
+  const current = await configurationResourceProvider.read!('ring-a-mode', inputs as any);
+  const { outs } = await within(
+    'update to converge',
+    configurationResourceProvider.update!('ring-a-mode', current.props as any, inputs),
+  );
+  assert.equal(outs?.priority, 5);
+  const progress = logs.info.filter((line) => line.includes('ring-a-mode'));
+  assert.equal(progress.length, 1, JSON.stringify(progress));
+  assert.match(progress[0]!, /2 of 2 required twins report success \(targeted 2, applied 2, rejected 0\)/);
+});
+
 test('a module that rejects the value makes the wait fail with the counts and the device reason', async (t) => {
   captureLogs(t);
   const inputs = await checked({
