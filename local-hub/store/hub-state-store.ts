@@ -101,7 +101,9 @@ export function openHubState(o: OpenHubStateOptions): HubState {
       writeThenApply('all', () => configurations.putConfiguration(ctx, id, body, ifMatch)),
     getConfiguration: (id) => read(() => configurations.getConfiguration(ctx, id)),
     listConfigurations: (top) => read(() => configurations.listConfigurations(ctx, top)),
-    deleteConfiguration: (id, ifMatch) => write(() => configurations.deleteConfiguration(ctx, id, ifMatch)),
+    // Re-evaluated as after a put: the twins it targeted may now fall to another configuration.
+    deleteConfiguration: (id, ifMatch) =>
+      writeThenApply('all', () => configurations.deleteConfiguration(ctx, id, ifMatch)),
 
     findIdentity: (d, m) =>
       read(() => {
