@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
-import { type ProgramRun, runProgramUnderMocks } from '../support/program-under-mocks';
+import { type ProgramRun, readStackFile, runProgramUnderMocks } from '../support/program-under-mocks';
 import {
   assertProviderCarriesNoSecrets,
   createTempCa,
@@ -134,5 +134,34 @@ describe('configurations and tags in the stack config', () => {
     assert.deepEqual(lines, [
       'configurations: declares 101 configurations; an IoT hub holds at most 100 (docs/iot-hub-behaviour.md §8.4)',
     ]);
+  });
+});
+
+describe('stacks/Pulumi.staged-rollout.yaml: the staged rollout example', () => {
+  let ca: TempCa;
+  let run: ProgramRun;
+  before(async () => {
+    ca = await createTempCa();
+    const config = readStackFile('staged-rollout');
+    const hub = config['iothub-as-code:hub'] as Record<string, unknown>;
+    run = await runProgramUnderMocks({
+      stack: 'staged-rollout',
+      config: { ...config, 'iothub-as-code:hub': { ...hub, local: { caCertificatePath: ca.caPath } } },
+    });
+  });
+  after(() => ca.remove());
+
+  test('ring 0 waits for 90 % convergence, and ring 1 is written only after it', () => {
+    const ring0 = resource(run, 'configuration/telemetry-ring0');
+    const ring1 = resource(run, 'configuration/telemetry-ring1');
+    assert.deepEqual((ring0.inputs['waitForConvergence'] as { minimum: unknown }).minimum, { percent: 90 });
+    assert.ok(
+      ring1.dependencies.includes(ring0.urn),
+      `ring 1 depends on ring 0; its dependencies: ${ring1.dependencies.join(', ')}`,
+    );
+    assert.equal(
+      ring0.inputs['targetCondition'],
+      "FROM devices.modules WHERE moduleId='agent' AND tags.ring='0'",
+    );
   });
 });
