@@ -3,8 +3,6 @@
  * each applied patch in one line, never prints the key, and exits 0 on SIGTERM after closing the client.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -12,9 +10,10 @@ import { test } from 'node:test';
 import { createHubClient } from '../../dynamic-providers/iothub-client';
 import { parseDeviceConnectionString } from '../../lib/connection-string';
 import { startTestHub } from '../support/local-hub-fixture';
+import { spawnRuntimeCli } from '../support/runtime-cli-process';
 import { waitFor, within } from '../support/runtime-wait';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+const _PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 test('the CLI applies a patch, logs it in one line, redacts its key and exits 0 on SIGTERM', async (t) => {
   const hub = await startTestHub();
@@ -31,22 +30,9 @@ test('the CLI applies a patch, logs it in one line, redacts its key and exits 0 
   const connectionString = hub.deviceConnectionString('cli-device', 'cli-module');
   const key = parseDeviceConnectionString(connectionString).sharedAccessKey!;
 
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join('device-runtime', 'cli.ts')], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, IOTHUB_MODULE_CONNECTION_STRING: connectionString, IOTHUB_CA_FILE: caFile },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = once(child, 'exit');
-  t.after(() => child.kill('SIGKILL'));
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-  });
+  const { child, output, exited } = spawnRuntimeCli(t, connectionString, caFile);
 
-  await waitFor('the first full GET', () => output.includes('(full document) received') || undefined);
+  await waitFor('the first full GET', () => output().includes('(full document) received') || undefined);
   const result = await service.registry.updateModuleTwin(
     'cli-device',
     'cli-module',
@@ -56,11 +42,14 @@ test('the CLI applies a patch, logs it in one line, redacts its key and exits 0 
   const version = (result.responseBody as unknown as { properties: { desired: { $version: number } } })
     .properties.desired.$version;
   const line = `Twin desired properties patch received: version ${version}, telemetryInterval=30 (applied)`;
-  await waitFor('the patch log line', () => output.includes(line) || undefined);
+  await waitFor('the patch log line', () => output().includes(line) || undefined);
 
   child.kill('SIGTERM');
-  const [code, signal] = await within(() => `the CLI to exit after SIGTERM; its output:\n${output}`, exited);
-  assert.deepEqual({ code, signal }, { code: 0, signal: null }, output);
-  assert.match(output, /SIGTERM received; stopping[\s\S]*Device runtime stopped/);
-  assert.ok(!output.includes(key), 'the module key appeared in the output');
+  const [code, signal] = await within(
+    () => `the CLI to exit after SIGTERM; its output:\n${output()}`,
+    exited,
+  );
+  assert.deepEqual({ code, signal }, { code: 0, signal: null }, output());
+  assert.match(output(), /SIGTERM received; stopping[\s\S]*Device runtime stopped/);
+  assert.ok(!output().includes(key), 'the module key appeared in the output');
 });

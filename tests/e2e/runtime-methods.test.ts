@@ -25,6 +25,7 @@ import { createHubClient, createServiceClient, type HubClient } from '../../dyna
 import type { LocalHub } from '../../local-hub/index';
 import { EXIT, runInvokeMethod } from '../../scripts/invoke-method';
 import { startTestHub } from '../support/local-hub-fixture';
+import { spawnRuntimeCli } from '../support/runtime-cli-process';
 import { waitFor, within } from '../support/runtime-wait';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -329,25 +330,12 @@ test('npm run device logs each direct method call it answers', async (t) => {
   await service.registry.addModule({ deviceId: DEVICE, moduleId: 'cli-methods' } as any);
   const caFile = path.join(dir, 'cli-ca.pem');
   writeFileSync(caFile, hub.caCertificatePem);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join('device-runtime', 'cli.ts')], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      IOTHUB_MODULE_CONNECTION_STRING: hub.deviceConnectionString(DEVICE, 'cli-methods'),
-      IOTHUB_CA_FILE: caFile,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = once(child, 'exit');
-  t.after(() => child.kill('SIGKILL'));
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-  });
-  await waitFor('the CLI runtime to connect', () => output.includes('Connected to the hub') || undefined);
+  const { child, output, exited } = spawnRuntimeCli(
+    t,
+    hub.deviceConnectionString(DEVICE, 'cli-methods'),
+    caFile,
+  );
+  await waitFor('the CLI runtime to connect', () => output().includes('Connected to the hub') || undefined);
   const { result } = await within(
     'ping through the CLI runtime',
     methods.invokeDeviceMethod(DEVICE, 'cli-methods', { methodName: 'ping', connectTimeoutInSeconds: 10 }),
@@ -355,12 +343,12 @@ test('npm run device logs each direct method call it answers', async (t) => {
   assert.equal((result as { status: number }).status, 200);
   await methods.invokeDeviceMethod(DEVICE, 'cli-methods', { methodName: 'nope' });
   await waitFor('both log lines', () =>
-    /Direct method received: ping \(request [0-9a-f]+\), answered 200 in \d+ ms/.test(output) &&
-    /Direct method received: nope \(request [0-9a-f]+\), answered 501 in \d+ ms/.test(output)
+    /Direct method received: ping \(request [0-9a-f]+\), answered 200 in \d+ ms/.test(output()) &&
+    /Direct method received: nope \(request [0-9a-f]+\), answered 501 in \d+ ms/.test(output())
       ? true
       : undefined,
   );
   child.kill('SIGTERM');
   const [code] = await within('the CLI to exit', exited);
-  assert.equal(code, 0, output);
+  assert.equal(code, 0, output());
 });
