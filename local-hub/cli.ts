@@ -266,7 +266,7 @@ function wellKnownLine(hub: LocalHub): string {
         `hub can use them. Replace them with ${POLICY_KEYS_ENV} or --policy-key-file.`;
 }
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   let options: LocalHubOptions | 'help';
   try {
     options = parseHubArguments(process.argv.slice(2));
