@@ -1,8 +1,9 @@
 /**
  * Tier 8: the README's main command, `npm start`, end to end with the real Pulumi CLI, in a fresh copy of
  * the repository (its own .pulumi/, .local-hub/ and passphrase): the hub starts on 127.0.0.1:8443, the
- * `local` stack is created and deployed, the module's runtime receives `telemetryInterval: 122` and
- * acknowledges it on the hub, and Ctrl-C (SIGINT) stops everything cleanly within a bound.
+ * `local` stack is created and deployed, the seed module's runtime receives `telemetryInterval: 122` from its
+ * twin and the fleet module's runtime `telemetryInterval: 60` from the ring 0 configuration, both acknowledge
+ * on the hub, and Ctrl-C (SIGINT) stops everything cleanly within a bound.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -28,7 +29,7 @@ describe('real CLI: npm start', { timeout: 600_000 }, () => {
     fs.rmSync(copy, { recursive: true, force: true });
   });
 
-  test('provisions the local stack, the module acknowledges telemetryInterval 122, and Ctrl-C stops it all', async () => {
+  test('provisions the local stack, the modules acknowledge their twin and configuration values, and Ctrl-C stops it all', async () => {
     const child = spawn('npm', ['start', '--', '--no-download'], {
       cwd: copy,
       env: { ...process.env, FORCE_COLOR: '0' },
@@ -42,34 +43,47 @@ describe('real CLI: npm start', { timeout: 600_000 }, () => {
       child.on('exit', (code, signal) => resolve({ code, signal })),
     );
     try {
-      await waitFor(
-        () => `the runtime to apply telemetryInterval 122; npm start printed:\n${output}`,
-        () =>
-          /\[myFirstDevice\/myFirstModule\] .*telemetryInterval=122 \(applied\)/.test(output)
-            ? true
-            : undefined,
-        240_000,
-      );
+      for (const [module, value] of [
+        ['myFirstModule', 122],
+        ['fleetModule', 60],
+      ] as const) {
+        await waitFor(
+          () => `${module}'s runtime to apply telemetryInterval ${value}; npm start printed:\n${output}`,
+          () =>
+            new RegExp(`\\[myFirstDevice/${module}\\] .*telemetryInterval=${value} \\(applied\\)`).test(
+              output,
+            )
+              ? true
+              : undefined,
+          240_000,
+        );
+      }
       assert.match(output, /==> install-pulumi-cli/);
       assert.match(output, /hub listening on 127\.0\.0\.1:8443/);
-      assert.match(output, /\+ 4 created/);
+      assert.match(output, /\+ 7 created/);
 
-      // The acknowledgement is on the hub: reported telemetryInterval with ac 200 at the desired version.
+      // The acknowledgements are on the hub: reported telemetryInterval with ac 200 at the desired version,
+      // the seed module's from its own twin, the fleet module's from the configuration.
       const registry = hubRegistry({
         hostName: HUB,
         caCertificatePem: fs.readFileSync(path.join(copy, '.local-hub', 'ca.pem'), 'utf8'),
       });
-      const ack = await waitFor('the module to report its acknowledgement', async () => {
-        const twin = (await registry.getModuleTwin('myFirstDevice', 'myFirstModule')).responseBody;
-        const reported = twin.properties.reported['telemetryInterval'] as
-          | { ac?: number; av?: number }
-          | undefined;
-        return reported?.ac === 200
-          ? { reported, desiredVersion: twin.properties.desired['$version'] }
-          : undefined;
-      });
-      assert.equal(ack.reported.av, ack.desiredVersion);
-      assert.equal((ack.reported as { value?: number }).value, 122);
+      for (const [module, value] of [
+        ['myFirstModule', 122],
+        ['fleetModule', 60],
+      ] as const) {
+        const ack = await waitFor(`${module} to report its acknowledgement`, async () => {
+          const twin = (await registry.getModuleTwin('myFirstDevice', module)).responseBody;
+          const reported = twin.properties.reported['telemetryInterval'] as
+            | { ac?: number; av?: number; value?: number }
+            | undefined;
+          return reported?.ac === 200
+            ? { reported, desiredVersion: twin.properties.desired['$version'] }
+            : undefined;
+        });
+        assert.equal(ack.reported.av, ack.desiredVersion, module);
+        assert.equal(ack.reported.value, value, module);
+      }
     } finally {
       process.kill(-child.pid!, 'SIGINT');
     }
@@ -153,7 +167,7 @@ describe('the pipeline example: the local-stack job and its drift check', { time
       assert.equal(code, 0, `step "${step.name ?? step.run}" failed:\n${output}`);
       if (step.run!.startsWith('npm start')) {
         assert.doesNotMatch(output, /==> run-module-runtimes/, 'no device runtime in the pipeline');
-        assert.match(output, /\+ 4 created/);
+        assert.match(output, /\+ 7 created/);
       }
     }
     // Someone changes the module's desired value outside Pulumi: the same drift step now fails.

@@ -2,7 +2,7 @@
  * A Configuration reaches running device runtimes: the provider creates a module configuration targeting
  * modules by tags, the hub applies it to their twins, each runtime applies `telemetryInterval` and acknowledges
  * it (IoT Plug and Play), and a custom metric over the acks counts them, the convergence signal of a fleet
- * (what the local stack's commented example in stacks/Pulumi.local.yaml does under `npm start`).
+ * (what the local stack's ring0-telemetry configuration and fleetModule do under `npm start`).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

@@ -23,6 +23,9 @@ import {
 const DEVICE = 'device/myFirstDevice';
 const MODULE = 'module/myFirstDevice/myFirstModule';
 const TWIN = 'module-twin/myFirstDevice/myFirstModule';
+const FLEET_MODULE = 'module/myFirstDevice/fleetModule';
+const FLEET_TWIN = 'module-twin/myFirstDevice/fleetModule';
+const CONFIGURATION = 'configuration/ring0-telemetry';
 
 describe('local stack (stacks/Pulumi.local.yaml)', () => {
   let ca: TempCa;
@@ -34,13 +37,16 @@ describe('local stack (stacks/Pulumi.local.yaml)', () => {
   });
   after(() => ca.remove());
 
-  test('declares the seed device, its module and the module twin, and nothing on Azure', () => {
+  test('declares the seed device, its modules and twins, the ring 0 configuration, and nothing on Azure', () => {
     assert.deepEqual(
       run.resources.map((r) => [r.type, r.name]).sort(),
       [
         [DYNAMIC_TYPES.device, DEVICE],
         [DYNAMIC_TYPES.module, MODULE],
         [DYNAMIC_TYPES.moduleTwin, TWIN],
+        [DYNAMIC_TYPES.module, FLEET_MODULE],
+        [DYNAMIC_TYPES.moduleTwin, FLEET_TWIN],
+        [DYNAMIC_TYPES.configuration, CONFIGURATION],
       ].sort(),
     );
     assert.deepEqual(run.invokes, []);
@@ -51,6 +57,15 @@ describe('local stack (stacks/Pulumi.local.yaml)', () => {
     assert.deepEqual(twin.inputs['desired'], { telemetryInterval: 122 });
     assert.equal(twin.inputs['deviceId'], 'myFirstDevice');
     assert.equal(twin.inputs['moduleId'], 'myFirstModule');
+  });
+
+  test('the fleet module is tagged ring 0 and owns no desired leaf; the configuration sets telemetryInterval there', () => {
+    const fleetTwin = resource(run, FLEET_TWIN);
+    assert.deepEqual(fleetTwin.inputs['tags'], { ring: '0' });
+    assert.deepEqual(fleetTwin.inputs['desired'], {}, 'the configuration owns telemetryInterval');
+    const configuration = resource(run, CONFIGURATION);
+    assert.deepEqual(configuration.inputs['moduleContent'], { 'properties.desired.telemetryInterval': 60 });
+    assert.equal(configuration.inputs['targetCondition'], "FROM devices.modules WHERE tags.ring='0'");
   });
 
   test('module depends on its device, the twin on its module and is deleted with it', () => {
@@ -80,7 +95,10 @@ describe('local stack (stacks/Pulumi.local.yaml)', () => {
     assert.equal(run.outputs['hubConnectionString'], wellKnownServiceConnectionString());
     assert.deepEqual([...run.secretOutputs].sort(), ['hubConnectionString', 'moduleConnectionStrings']);
     const modules = run.outputs['moduleConnectionStrings'] as Record<string, string>;
-    assert.deepEqual(Object.keys(modules), ['myFirstDevice/myFirstModule']);
+    assert.deepEqual(Object.keys(modules).sort(), [
+      'myFirstDevice/fleetModule',
+      'myFirstDevice/myFirstModule',
+    ]);
     assert.match(
       modules['myFirstDevice/myFirstModule'] ?? '',
       /DeviceId=myFirstDevice;ModuleId=myFirstModule;/,

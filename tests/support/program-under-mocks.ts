@@ -34,6 +34,7 @@ export const DYNAMIC_TYPES = {
   module: 'pulumi-nodejs:dynamic/iothub:ModuleIdentity',
   moduleTwin: 'pulumi-nodejs:dynamic/iothub:ModuleTwin',
   deviceTwin: 'pulumi-nodejs:dynamic/iothub:DeviceTwin',
+  configuration: 'pulumi-nodejs:dynamic/iothub:Configuration',
 } as const;
 
 /** Options of the registration request that the mock API itself does not pass on. */
