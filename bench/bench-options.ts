@@ -41,6 +41,8 @@ export interface BenchSizes {
   /** S1 units for the throttled scale run (chosen so it takes a few minutes). */
   scaleS1Units: number;
   fanOutClients: number;
+  /** Fleet-wide configuration (issue #12 item 5): connected modules one change reaches, per side. */
+  fleetModules: number;
   programLoadRuns: number;
   footprintDevices: number;
   footprintModules: number;
@@ -72,6 +74,7 @@ const FULL: BenchSizes = {
   scaleModulesPerDevice: 10,
   scaleS1Units: 4,
   fanOutClients: 1000,
+  fleetModules: 1000,
   programLoadRuns: 5,
   footprintDevices: 10_000,
   footprintModules: 10_000,
@@ -96,6 +99,7 @@ const QUICK: BenchSizes = {
   scaleModulesPerDevice: 4,
   scaleS1Units: 1,
   fanOutClients: 50,
+  fleetModules: 50,
   programLoadRuns: 2,
   footprintDevices: 300,
   footprintModules: 300,

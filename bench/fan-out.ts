@@ -163,7 +163,7 @@ async function hubSide(o: FanOutOptions, durable: boolean): Promise<Side> {
   }
 }
 
-function spawnRawServer(): Promise<{ child: ChildProcess; port: number; caPem: string }> {
+export function spawnRawServer(): Promise<{ child: ChildProcess; port: number; caPem: string }> {
   const script = path.join(__dirname, 'raw-aedes-server.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],

@@ -3,7 +3,9 @@
  * same TLS settings as the hub's dispatcher (same kind of certificate from the hub's TLS code, TLS ≥
  * 1.2, Nagle off per docs/iot-hub-behaviour.md §3.9.3), no IoT Hub rules, no store. On an IPC `publish` message it
  * hands each payload to its one client with `client.publish` (what the hub does for a desired patch,
- * §0.9), then answers `published`.
+ * §0.9), then answers `published`. A reported-properties PATCH from a client is answered `204` on
+ * `$iothub/twin/res/204/?$rid=…` without being parsed or stored (bench/fleet-configuration.ts: the floor of
+ * a module's acknowledgement landing; fan-out's clients never send one).
  *
  * Run by bench/fan-out.ts; prints one JSON line `{ "port": n, "caPem": "..." }` when listening.
  */
@@ -16,6 +18,8 @@ export interface RawPublish {
   topic: string;
   payload: string;
 }
+
+const REPORTED_PATCH = '$iothub/twin/PATCH/properties/reported/?';
 
 export type RawServerMessage = { cmd: 'publish'; items: RawPublish[] } | { cmd: 'close' };
 
@@ -42,6 +46,22 @@ async function main(): Promise<void> {
   const clients = (
     broker as unknown as { clients: Record<string, { publish: (p: unknown, cb: () => void) => void }> }
   ).clients;
+
+  let reportedVersion = 1;
+  broker.on('publish', (packet, client) => {
+    if (!client || !packet.topic.startsWith(REPORTED_PATCH)) return;
+    const rid = new URLSearchParams(packet.topic.slice(REPORTED_PATCH.length)).get('$rid') ?? '';
+    reportedVersion += 1;
+    const reply = {
+      cmd: 'publish',
+      topic: `$iothub/twin/res/204/?$rid=${encodeURIComponent(rid)}&$version=${reportedVersion}`,
+      payload: Buffer.alloc(0),
+      qos: 0,
+      retain: false,
+      dup: false,
+    };
+    (client as unknown as { publish: (p: unknown, cb: () => void) => void }).publish(reply, () => undefined);
+  });
 
   process.on('message', (message: RawServerMessage) => {
     if (message.cmd === 'close') {

@@ -1,17 +1,20 @@
 /**
- * `npm run bench`: the five benchmarks of issue #5 and the real-CLI one of issue #9 (bench/real-cli.ts:
- * `pulumi up`/`preview`/`destroy` through the real CLI) in sequence, then a summary table (markdown, so
+ * `npm run bench`: the five benchmarks of issue #5, the real-CLI one of issue #9 (bench/real-cli.ts:
+ * `pulumi up`/`preview`/`destroy` through the real CLI) and the fleet-wide configuration one of issue #12
+ * (bench/fleet-configuration.ts) in sequence, then a summary table (markdown, so
  * it can go into docs/benchmarks.md as is). Not part of `npm test`: benchmarks print ratios against a
  * baseline measured in the same run and assert nothing (docs/benchmarks.md).
  *
- *   npm run bench                      all six
+ *   npm run bench                      all seven
  *   npm run bench -- real-cli          only the real-CLI ratios (a)–(d)
+ *   npm run bench -- fleet-configuration   one change to 1,000 modules (or: npx tsx bench/fleet-configuration.ts --modules 1000)
  *   npm run bench -- scale fan-out     only those
  *   BENCH_QUICK=1 npm run bench        small sizes, to check that they still run
  */
 import { isQuick } from './bench-options';
 import { type BenchResult, say, summaryLine } from './bench-result';
 import { runFanOut } from './fan-out';
+import { runFleetConfiguration } from './fleet-configuration';
 import { runFootprint } from './footprint';
 import { describeMachine } from './machine';
 import { runProgramLoad } from './program-load';
@@ -27,6 +30,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   'program-load': () => runProgramLoad(),
   footprint: () => runFootprint(),
   'real-cli': () => runRealCli(),
+  'fleet-configuration': () => runFleetConfiguration(),
 };
 
 function selected(args: readonly string[]): string[] {
