@@ -31,9 +31,13 @@ const MODULE = 'myFirstModule';
 const TWIN_URN_NAME = `module-twin/${DEVICE}/${MODULE}`;
 const OTHER_WRITER = { desired: { otherWriter: 'keep' }, tags: { owner: 'ops' } };
 
-/** The seed of stacks/Pulumi.local.yaml, edited by `edit` (a deep copy each time). */
+/**
+ * The tutorial's seed of stacks/Pulumi.local.yaml (its device and `myFirstModule`; the stack's fleet module
+ * belongs to the configuration example, tested on its own), edited by `edit` (a deep copy each time).
+ */
 function seedWith(edit: (device: SeedDevice) => void): SeedDevice[] {
   const devices = structuredClone(readStackFile('local')['iothub-as-code:devices']) as SeedDevice[];
+  devices[0]!.modules = devices[0]!.modules.filter((module) => module.moduleId === MODULE);
   edit(devices[0]!);
   return devices;
 }

@@ -52,10 +52,17 @@ describe('serialization guard: what the program hands the provider host', () => 
     const caKeyPem = fs.readFileSync(path.join(target.hub.dataDir!, CA_KEY_FILE), 'utf8');
     // A line from the middle of the base64 body: PEM headers alone would prove little.
     caPrivateKeyBody = caKeyPem.split('\n')[2]!;
-    const config = localStackConfig(
-      { connectionString: FAKE_CONNECTION_STRING, caPath: target.caPath },
-      DEVICES,
-    );
+    const config = {
+      ...localStackConfig({ connectionString: FAKE_CONNECTION_STRING, caPath: target.caPath }, DEVICES),
+      'iothub-as-code:configurations': [
+        {
+          configurationId: 'guard-config',
+          moduleContent: { 'properties.desired.telemetryInterval': 60 },
+          targetCondition: "FROM devices.modules WHERE tags.ring='0'",
+          priority: 1,
+        },
+      ],
+    };
     resources = [...(await captureDynamicResources(config)).values()];
   });
 
