@@ -14,7 +14,7 @@ import { MethodDispatcher } from '../methods/method-dispatcher';
 import type { HubState } from '../store';
 import type { RequestThrottle } from '../throttle/request-throttle';
 import { readJsonBody } from './request-body';
-import { matchRoute, type Route, type RouteResult } from './routes';
+import { matchRoute, ROUTES, type Route, type RouteResult } from './routes';
 import { authorizeServiceRequest } from './service-auth';
 import { VerifiedTokenCache } from './verified-tokens';
 
@@ -34,12 +34,15 @@ export interface RestHandlerOptions {
    * ms after the request was handled, as a distant hub answers. Default 0: no delay, no timer.
    */
   latencyMs?: number;
+  /** Routes served next to the service API (the web view's, when it is on); default none. */
+  extraRoutes?: readonly Route[];
 }
 
 /** The options plus what the handler keeps across requests. */
 interface HandlerContext extends RestHandlerOptions {
   verifiedTokens: VerifiedTokenCache;
   methods: MethodDispatcher;
+  routes: readonly Route[];
 }
 
 interface ParsedTarget {
@@ -53,6 +56,7 @@ export function createRestHandler(options: RestHandlerOptions): http.RequestList
     ...options,
     verifiedTokens: new VerifiedTokenCache(),
     methods: options.methods ?? new MethodDispatcher(options.logger),
+    routes: options.extraRoutes?.length ? [...ROUTES, ...options.extraRoutes] : ROUTES,
   };
   return (req, res) => {
     const started = process.hrtime.bigint();
@@ -92,7 +96,7 @@ async function handle(
 ): Promise<RouteResult> {
   const target = parseTarget(req.url ?? '/');
   notePath(target.path);
-  const match = matchRoute(req.method ?? 'GET', target.segments);
+  const match = matchRoute(req.method ?? 'GET', target.segments, o.routes);
   if (match.kind === 'none') throw hubErrors.routeNotFound(`no route for ${target.path}`);
   if (match.kind === 'wrongMethod') {
     res.setHeader('allow', match.allowed.join(', '));
@@ -109,15 +113,24 @@ async function handle(
   authorize(req, route, params, o);
   const body = route.hasBody ? await readJsonBody(req) : undefined;
   if (o.throttle && route.throttle) await o.throttle.acquire(route.throttle, route.cost?.(body) ?? 1);
-  return await route.handle({
-    state: o.state,
-    methods: o.methods,
-    params,
-    body,
-    ifMatch: parseIfMatch(req.headers['if-match']),
-    query: target.query,
-    headers: req.headers,
-  });
+  // A long poll must stop waiting when its client goes away (or the hub closes every connection).
+  const gone = new AbortController();
+  const abort = () => gone.abort();
+  res.once('close', abort);
+  try {
+    return await route.handle({
+      state: o.state,
+      methods: o.methods,
+      params,
+      body,
+      ifMatch: parseIfMatch(req.headers['if-match']),
+      query: target.query,
+      headers: req.headers,
+      signal: gone.signal,
+    });
+  } finally {
+    res.off('close', abort);
+  }
 }
 
 function authorize(

@@ -12,6 +12,7 @@ import type { ThrottleClass } from '../throttle/request-throttle';
 import { configurationRoutes } from './configuration-routes';
 import { methodRoutes } from './method-routes';
 import type { Access } from './service-auth';
+import { telemetryRoutes } from './telemetry-routes';
 
 export interface RouteCall {
   state: HubState;
@@ -22,6 +23,8 @@ export interface RouteCall {
   ifMatch: string | undefined;
   query: URLSearchParams;
   headers: http.IncomingHttpHeaders;
+  /** Aborts when the client goes away or the hub closes (long polls stop waiting). */
+  signal: AbortSignal;
 }
 
 export interface RouteResult {
@@ -103,6 +106,7 @@ export const ROUTES: readonly Route[] = [
   ...twinRoutes(['twins', ':deviceId', 'modules', ':moduleId']),
   ...methodRoutes(),
   ...configurationRoutes(),
+  ...telemetryRoutes(),
   {
     method: 'GET',
     pattern: ['statistics', 'devices'],
@@ -202,9 +206,14 @@ export type RouteMatch =
   | { kind: 'wrongMethod'; allowed: string[] }
   | { kind: 'none' };
 
-export function matchRoute(method: string, segments: readonly string[]): RouteMatch {
+/** `routes` defaults to ROUTES; the hub adds the web view's routes when it serves the view. */
+export function matchRoute(
+  method: string,
+  segments: readonly string[],
+  routes: readonly Route[] = ROUTES,
+): RouteMatch {
   const allowed: string[] = [];
-  for (const route of ROUTES) {
+  for (const route of routes) {
     const params = matchPattern(route.pattern, segments);
     if (!params) continue;
     if (route.method === method) return { kind: 'found', route, params };

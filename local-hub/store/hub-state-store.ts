@@ -120,11 +120,13 @@ export function openHubState(o: OpenHubStateOptions): HubState {
     recordActivity: (d, m) => ctx.runtime.recordActivity(d, m),
     recordMessage: (message) => ctx.runtime.recordMessage(message),
     recentMessages: (d, m) => ctx.runtime.recentMessages(d, m),
+    telemetry: ctx.runtime.telemetry,
     onDesiredChange: (listener) => events.desired.subscribe(listener),
     onIdentityRevoked: (listener) => events.revoked.subscribe(listener),
 
     close: () => {
       closed = true;
+      ctx.runtime.telemetry.close();
       db.close();
     },
   };

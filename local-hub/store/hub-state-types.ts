@@ -5,6 +5,7 @@
  */
 import type { JsonObject } from '../../lib/json-types';
 import type { Authentication, DeviceFacingHubState } from '../hub-state';
+import type { TelemetryWindow } from '../telemetry/telemetry-window';
 
 export type ConnectionState = 'Connected' | 'Disconnected';
 export type IdentityStatus = 'enabled' | 'disabled';
@@ -131,6 +132,9 @@ export interface HubState extends DeviceFacingHubState {
   getConfiguration(id: string): JsonObject;
   listConfigurations(top?: number): JsonObject[];
   deleteConfiguration(id: string, ifMatch?: string): void;
+
+  /** The latest device-to-cloud messages, in memory only (GET /local-hub/telemetry, the web view). */
+  readonly telemetry: TelemetryWindow;
 
   close(): void;
 }

@@ -5,9 +5,10 @@
  * read-only, lag on a real hub and are "for debugging only").
  */
 import type { DeviceToCloudMessage } from '../hub-state';
+import { DEFAULT_TELEMETRY_LIMITS, TelemetryWindow } from '../telemetry/telemetry-window';
 import { type ConnectionRuntime, DISCONNECTED } from './identity-records';
 
-export const RECENT_MESSAGES_PER_IDENTITY = 50;
+export const RECENT_MESSAGES_PER_IDENTITY = DEFAULT_TELEMETRY_LIMITS.perIdentity;
 
 function keyOf(deviceId: string, moduleId: string | null): string {
   // NUL cannot occur in ids (lib/identity-ids.ts), so the key is unambiguous.
@@ -16,7 +17,8 @@ function keyOf(deviceId: string, moduleId: string | null): string {
 
 export class IdentityRuntime {
   private readonly connections = new Map<string, ConnectionRuntime>();
-  private readonly messages = new Map<string, DeviceToCloudMessage[]>();
+  /** Recent messages live in the telemetry window, which readers of the hub also see (GET /local-hub/telemetry). */
+  readonly telemetry = new TelemetryWindow();
 
   constructor(private readonly now: () => string) {}
 
@@ -42,21 +44,16 @@ export class IdentityRuntime {
   }
 
   recordMessage(message: DeviceToCloudMessage): void {
-    const key = keyOf(message.deviceId, message.moduleId);
-    const list = this.messages.get(key) ?? [];
-    list.push(message);
-    if (list.length > RECENT_MESSAGES_PER_IDENTITY)
-      list.splice(0, list.length - RECENT_MESSAGES_PER_IDENTITY);
-    this.messages.set(key, list);
+    this.telemetry.record(message);
   }
 
   recentMessages(deviceId: string, moduleId: string | null): DeviceToCloudMessage[] {
-    return [...(this.messages.get(keyOf(deviceId, moduleId)) ?? [])];
+    return this.telemetry.recent(deviceId, moduleId);
   }
 
   /** A deleted identity starts from scratch if it is created again. */
   forget(deviceId: string, moduleId: string | null): void {
     this.connections.delete(keyOf(deviceId, moduleId));
-    this.messages.delete(keyOf(deviceId, moduleId));
+    this.telemetry.forget(deviceId, moduleId);
   }
 }

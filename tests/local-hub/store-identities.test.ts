@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { IdentityRevoked } from '../../local-hub/hub-state';
-import { type DeviceIdentity, type HubState, NEVER_SET_TIME } from '../../local-hub/store';
+import {
+  type DeviceIdentity,
+  type HubState,
+  NEVER_SET_TIME,
+  RECENT_MESSAGES_PER_IDENTITY,
+} from '../../local-hub/store';
 import { STORE_MODES, throwsHub, withStore } from '../support/store-fixture';
 
 const KEY_32 = Buffer.alloc(32, 7).toString('base64');
@@ -238,7 +243,8 @@ for (const mode of STORE_MODES) {
         assert.equal(state.getDevice('d1').connectionState, 'Disconnected');
         state.setConnectionState('d1', 'm1', false);
         assert.equal(state.getModule('d1', 'm1').connectionState, 'Disconnected');
-        for (let i = 0; i < 60; i++) {
+        const kept = RECENT_MESSAGES_PER_IDENTITY;
+        for (let i = 0; i < kept + 10; i++) {
           state.recordMessage({
             deviceId: 'd1',
             moduleId: 'm1',
@@ -248,9 +254,9 @@ for (const mode of STORE_MODES) {
           });
         }
         const recent = state.recentMessages('d1', 'm1');
-        assert.equal(recent.length, 50);
+        assert.equal(recent.length, kept);
         assert.equal(recent[0]!.body.toString(), '10');
-        assert.equal(recent[49]!.body.toString(), '59');
+        assert.equal(recent[kept - 1]!.body.toString(), String(kept + 9));
       });
     });
   });
