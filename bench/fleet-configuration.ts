@@ -54,7 +54,10 @@ function describeSide(label: string, rounds: RoundTimes[], raw: boolean, modules
   return [
     `  ${label}: median last ack ${m((r) => r.lastAck)} ms, last patch ${m((r) => r.lastPatch)} ms, ` +
       `${raw ? 'published' : 'provider returned'} ${m((r) => r.providerDone)} ms; CPU per module ${cpu}`,
-    ...rounds.map((r, i) => `    round ${i + 1}: ${describeRound(r, raw)}`),
+    ...rounds.flatMap((r, i) => [
+      `    round ${i + 1}: ${describeRound(r, raw)}`,
+      ...(r.calls ? [`      calls (sent–answered, ms): ${r.calls}`] : []),
+    ]),
   ];
 }
 

@@ -26,6 +26,7 @@ import type { TwinInputs, TwinOutputs } from '../lib/resource-twin-state';
 import { desiredPatchTopic } from '../local-hub/mqtt/iothub-topics';
 import { spawnRawServer } from './fan-out';
 import { now } from './fan-out-clients';
+import { CallLog } from './fleet-call-log';
 import { connectFleet, type Fleet, type FleetTimeline } from './fleet-clients';
 import { FLEET_TAG, fleetModules, registerFleet } from './fleet-setup';
 import { startHubProcess } from './hub-process';
@@ -46,6 +47,8 @@ export interface RoundTimes {
   providerDone: number;
   missingAcks: number;
   cpu: Record<string, number>;
+  /** The service calls the provider operations made, with when they were sent and answered. */
+  calls?: string;
 }
 
 export interface FleetSide {
@@ -60,14 +63,17 @@ async function timeRound(
   meter: () => CpuMeter,
   value: number,
   change: () => Promise<void>,
+  log?: CallLog,
 ): Promise<RoundTimes> {
   const timeline = fleet.expect(PROPERTY, value);
   const cpu = meter();
+  log?.start();
   const started = now();
   await change();
   const providerDone = now() - started;
   await timeline.waitForAll(WAIT_SECONDS * 1000);
-  return summarize(timeline, started, providerDone, cpu.read());
+  const times = summarize(timeline, started, providerDone, cpu.read());
+  return log ? { ...times, calls: log.describe() } : times;
 }
 
 export function summarize(
@@ -110,7 +116,17 @@ async function hubWithFleet(modules: number, prefix: string) {
     );
     fleet = await connectFleet({ hostName: hub.hostName, caCertificate: hub.caCertificate }, identities);
     const meter = () => startCpuMeter({ hub: hub.pid, bench: 'self' });
-    return { hub, fleet, ids, connection, meter, close };
+    // The same cached client the provider operations use (iothub-client.ts), its calls logged.
+    const log = new CallLog();
+    log.wrap(createHubClient(connection.hubConnectionString, { caCertificate: hub.caCertificate }).registry, [
+      'addConfiguration',
+      'removeConfiguration',
+      'updateConfiguration',
+      'getConfiguration',
+      'updateModuleTwin',
+      'getModuleTwin',
+    ]);
+    return { hub, fleet, ids, connection, meter, log, close };
   } catch (error) {
     await close();
     throw error;
@@ -158,16 +174,23 @@ export async function configurationSide(modules: number, initial: number): Promi
     return {
       label: `configuration (provider: check, diff, replace; waitForConvergence 100 %)`,
       round: (value) =>
-        timeRound(base.fleet, base.meter, value, async () => {
-          const news = await checked(configurations, olds, configurationArgs(base.connection, value));
-          const diff = await configurations.diff!(CONFIGURATION_ID, olds, news);
-          if (diff.replaces && diff.replaces.length > 0) {
-            await configurations.delete!(CONFIGURATION_ID, olds);
-            olds = (await configurations.create(news)).outs as ConfigurationOutputs;
-          } else {
-            olds = (await configurations.update!(CONFIGURATION_ID, olds, news)).outs as ConfigurationOutputs;
-          }
-        }),
+        timeRound(
+          base.fleet,
+          base.meter,
+          value,
+          async () => {
+            const news = await checked(configurations, olds, configurationArgs(base.connection, value));
+            const diff = await configurations.diff!(CONFIGURATION_ID, olds, news);
+            if (diff.replaces && diff.replaces.length > 0) {
+              await configurations.delete!(CONFIGURATION_ID, olds);
+              olds = (await configurations.create(news)).outs as ConfigurationOutputs;
+            } else {
+              olds = (await configurations.update!(CONFIGURATION_ID, olds, news))
+                .outs as ConfigurationOutputs;
+            }
+          },
+          base.log,
+        ),
       close: base.close,
     };
   } catch (error) {
@@ -199,14 +222,19 @@ export async function perTwinSide(modules: number, initial: number, parallel: nu
     return {
       label: `per-twin (${modules} ModuleTwin updates with waitForAck, ${parallel > 0 ? parallel : 'unbounded'} in flight)`,
       round: (value) =>
-        timeRound(base.fleet, base.meter, value, () =>
-          runPool(modules, inFlight, async (i) => {
-            const id = `${base.ids[i]!.deviceId}/${base.ids[i]!.moduleId}`;
-            const news = await checked(twins, states[i]!, twinArgs(base.connection, base.ids[i]!, value));
-            const diff = await twins.diff!(id, states[i]!, news);
-            if (!diff.changes) return;
-            states[i] = (await twins.update!(id, states[i]!, news)).outs as TwinOutputs;
-          }),
+        timeRound(
+          base.fleet,
+          base.meter,
+          value,
+          () =>
+            runPool(modules, inFlight, async (i) => {
+              const id = `${base.ids[i]!.deviceId}/${base.ids[i]!.moduleId}`;
+              const news = await checked(twins, states[i]!, twinArgs(base.connection, base.ids[i]!, value));
+              const diff = await twins.diff!(id, states[i]!, news);
+              if (!diff.changes) return;
+              states[i] = (await twins.update!(id, states[i]!, news)).outs as TwinOutputs;
+            }),
+          base.log,
         ),
       close: base.close,
     };
