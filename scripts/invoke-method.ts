@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServiceClient } from '../dynamic-providers/iothub-client';
+import { explainHubFailure } from '../lib/hub-command-errors';
 import {
   INVOKE_METHOD_HELP,
   type InvokeMethodRequest,
@@ -16,6 +17,7 @@ import {
 import type { JsonValue } from '../lib/json-types';
 import { formatProblems, type Problem } from '../lib/problems';
 import { redactSecrets } from '../lib/resource-redact';
+import { failureFacts } from './hub-commands/hub-target';
 
 export interface InvokeMethodIo {
   out(line: string): void;
@@ -72,10 +74,18 @@ export async function runInvokeMethod(
     return answer.status >= 200 && answer.status < 300 ? EXIT.ok : EXIT.deviceStatus;
   } catch (error) {
     io.err(
-      redactSecrets(`${request.methodName} on ${target}: ${explain(error, request)}`, [connectionString]),
+      redactSecrets(
+        `${request.methodName} on ${target}: ${explain(error, request, hostNameOf(connectionString))}`,
+        [connectionString],
+      ),
     );
     return EXIT.failed;
   }
+}
+
+/** The HostName for messages ("the hub at 127.0.0.1:8443"); never the rest of the string. */
+function hostNameOf(connectionString: string): string {
+  return /(?:^|;)\s*HostName=([^;]*)/i.exec(connectionString)?.[1] ?? 'the hub';
 }
 
 function usage(io: InvokeMethodIo, problems: readonly Problem[]): number {
@@ -111,7 +121,7 @@ function readText(path: string, origin: string, problems: Problem[]): string | u
 }
 
 /** The hub's answer in words (docs/iot-hub-behaviour.md §8.1: 404 DeviceNotOnline, 504 GatewayTimeout, ...). */
-function explain(error: unknown, request: InvokeMethodRequest): string {
+function explain(error: unknown, request: InvokeMethodRequest, hostName: string): string {
   const e = error as Error & { responseBody?: string; response?: { statusCode?: number } };
   const body = typeof e.responseBody === 'string' ? e.responseBody : '';
   if (/DeviceNotOnline/.test(body)) {
@@ -127,7 +137,8 @@ function explain(error: unknown, request: InvokeMethodRequest): string {
     case 'ThrottlingError':
       return 'throttled by the hub (429); retry later';
     default:
-      return `${e.name ?? 'Error'}: ${e.message ?? String(error)}${e.response?.statusCode ? ` (HTTP ${e.response.statusCode})` : ''}`;
+      // Unreachable hub, untrusted certificate, other answers: the same sentences as `npm run hub -- <command>`.
+      return explainHubFailure(failureFacts(error), { hostName, localDefault: false }).message;
   }
 }
 
