@@ -5,6 +5,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { Configuration, DeviceIdentity, DeviceTwin, ModuleIdentity, ModuleTwin } from './dynamic-providers';
+import { identityDestroyOptions, twinDestroyOptions } from './infra/destroy-options';
 import { declaresTwin } from './infra/devices-config';
 import type { AzureHubConfig } from './infra/hub-config';
 import type { AzureHubModule, HubEndpoint } from './infra/hub-endpoint';
@@ -41,17 +42,19 @@ const hubAccess = hubAccessArgs(hub);
 const moduleConnections: Record<string, pulumi.Output<string | null>> = {};
 
 for (const device of config.devices) {
-  // 4. Device identity.
-  const deviceIdentity = new DeviceIdentity(deviceResourceName(device.deviceId), {
-    ...hubAccess,
-    ...deviceIdentityArgs(device, adoptExisting),
-  });
+  // 4. Device identity. `protect` / `retainOnDelete` (adopted: retained by default) decide what destroy
+  //    does to it (docs/safe-destroys.md).
+  const deviceIdentity = new DeviceIdentity(
+    deviceResourceName(device.deviceId),
+    { ...hubAccess, ...deviceIdentityArgs(device, adoptExisting) },
+    identityDestroyOptions(device),
+  );
   // A twin lives and dies with its identity (docs/iot-hub-behaviour.md §6): no separate delete when both go.
   if (declaresTwin(device)) {
     new DeviceTwin(
       deviceTwinResourceName(device.deviceId),
       { ...hubAccess, ...deviceTwinArgs(device) },
-      { dependsOn: deviceIdentity, deletedWith: deviceIdentity },
+      { dependsOn: deviceIdentity, deletedWith: deviceIdentity, ...twinDestroyOptions(device) },
     );
   }
 
@@ -60,14 +63,14 @@ for (const device of config.devices) {
     const moduleIdentity = new ModuleIdentity(
       moduleResourceName(device.deviceId, module.moduleId),
       { ...hubAccess, ...moduleIdentityArgs(device.deviceId, module, adoptExisting) },
-      { dependsOn: deviceIdentity },
+      { dependsOn: deviceIdentity, ...identityDestroyOptions(module) },
     );
     // 6. Module twin: only the desired/tags leaves declared here are owned by the stack.
     if (declaresTwin(module)) {
       new ModuleTwin(
         moduleTwinResourceName(device.deviceId, module.moduleId),
         { ...hubAccess, ...moduleTwinArgs(device.deviceId, module) },
-        { dependsOn: moduleIdentity, deletedWith: moduleIdentity },
+        { dependsOn: moduleIdentity, deletedWith: moduleIdentity, ...twinDestroyOptions(module) },
       );
     }
     moduleConnections[moduleOutputKey(device.deviceId, module.moduleId)] =

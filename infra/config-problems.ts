@@ -58,3 +58,9 @@ export function refineWith<T>(validate: (value: T, path: string) => readonly Pro
     }
   };
 }
+
+/**
+ * Values that must be set with `pulumi config set --secret` (keys, connection strings). The JSON schema
+ * (infra/stack-config-schema.ts) also accepts the CLI's encrypted form there, `{ secure: <ciphertext> }`.
+ */
+export const secretValues = z.registry<{ secret: true }>();

@@ -45,16 +45,31 @@ function validateEntry(entry: unknown, path: string): Problem[] {
     .map((f) => ({ path: path === '' ? f.property : `${path}.${f.property}`, message: f.reason }));
 }
 
+/**
+ * Fields are `unknown` to zod: the provider's check owns every rule and message. The descriptions reach the
+ * JSON schema editors read (infra/stack-config-schema.ts).
+ */
 const configurationSchema = strictObject({
-  configurationId: z.unknown(),
-  deviceContent: z.unknown().optional(),
-  moduleContent: z.unknown().optional(),
-  targetCondition: z.unknown(),
-  priority: z.unknown().optional(),
-  labels: z.unknown().optional(),
-  metrics: z.unknown().optional(),
-  waitForConvergence: z.unknown().optional(),
-  after: z.unknown().optional(),
+  configurationId: z
+    .unknown()
+    .describe("1-128 lower-case letters, digits and - : + % _ # * ? ! ( ) , = @ ; $ '"),
+  deviceContent: z
+    .unknown()
+    .optional()
+    .describe('device twins: desired-property paths -> values (immutable: a change replaces it)'),
+  moduleContent: z
+    .unknown()
+    .optional()
+    .describe('module twins: e.g. properties.desired.telemetryInterval: 30'),
+  targetCondition: z.unknown().describe("e.g. FROM devices.modules WHERE tags.ring='0'"),
+  priority: z.unknown().optional().describe('integer 0-2147483647, default 0; the highest wins'),
+  labels: z.unknown().optional().describe('name -> value'),
+  metrics: z.unknown().optional().describe('custom metrics: name -> query'),
+  waitForConvergence: z
+    .unknown()
+    .optional()
+    .describe('{ minimum: { count?, percent? }, successMetric, timeoutSeconds, onTimeout? }'),
+  after: z.unknown().optional().describe('the configurationId of a configuration declared earlier'),
 }).superRefine(refineWith(validateEntry), { when: () => true });
 
 function duplicateIds(entries: unknown, ctx: z.core.$RefinementCtx<unknown>): void {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { validateDeviceId, validateModuleId } from '../lib/identity-ids';
 import type { Problem } from '../lib/problems';
 import { validateTwinSection } from '../lib/twin-document-rules';
-import { refineWith, strictObject } from './config-problems';
+import { refineWith, secretValues, strictObject } from './config-problems';
 
 /** docs/iot-hub-behaviour.md §2: modules per device (current docs: 50). */
 export const MAX_MODULES_PER_DEVICE = 50;
@@ -37,7 +37,7 @@ function validateThumbprint(value: string, path: string): Problem[] {
   return [{ path, message: 'thumbprint must be 40 (SHA-1) or 64 (SHA-256) hex digits; colons are allowed' }];
 }
 
-const sasKey = z.string().superRefine(refineWith(validateSasKey));
+const sasKey = z.string().superRefine(refineWith(validateSasKey)).register(secretValues, { secret: true });
 const thumbprint = z.string().superRefine(refineWith(validateThumbprint));
 
 const authSchema = z.discriminatedUnion(
@@ -94,11 +94,35 @@ function tagsOnce(
   }
 }
 
+/**
+ * Pulumi's own resource options, per identity (docs/safe-destroys.md): `protect` makes the engine refuse
+ * to delete it, `retainOnDelete` makes a delete leave it on the hub. Absent means Pulumi's default, except
+ * that an adopted identity is retained unless `retainOnDelete: false` (infra/destroy-options.ts).
+ */
+const protect = z
+  .boolean()
+  .optional()
+  .describe('Pulumi protect: destroy, or removing it from the stack, is refused (docs/safe-destroys.md)');
+const retainOnDelete = z
+  .boolean()
+  .optional()
+  .describe(
+    'Pulumi retainOnDelete: destroy, or removing it from the stack, leaves it on the hub; default true when adopted (docs/safe-destroys.md)',
+  );
+const adopt = z
+  .boolean()
+  .optional()
+  .describe(
+    'take over an identity that already exists on the hub (its keys are kept); implies retainOnDelete',
+  );
+
 const moduleSchema = strictObject({
   moduleId: z.string().superRefine(refineWith(idOf(validateModuleId))),
   auth: authSchema.optional(),
   managedBy: z.string().min(1).optional(),
-  adopt: z.boolean().optional(),
+  adopt,
+  protect,
+  retainOnDelete,
   tags: twinSection('tags').optional(),
   twin: moduleTwinSchema.optional(),
 }).superRefine(tagsOnce);
@@ -125,13 +149,42 @@ function duplicateIds(listName: 'devices' | 'modules', idKey: 'deviceId' | 'modu
 }
 const always = { when: () => true };
 
+/**
+ * The hub deletes a device's modules with the device (docs/iot-hub-behaviour.md §6), so a module's explicit
+ * `retainOnDelete: true` would be a promise broken by its device's own delete: refused unless the device is
+ * retained too. (An adopted module's default retention is not refused: it still matters when the module
+ * alone leaves the stack.)
+ */
+function moduleRetainedWithDevice(
+  device: { adopt?: boolean; retainOnDelete?: boolean; modules: { retainOnDelete?: boolean }[] },
+  ctx: z.core.$RefinementCtx<unknown>,
+): void {
+  if (retainsOnDelete(device)) return;
+  device.modules.forEach((module, index) => {
+    if (module.retainOnDelete !== true) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['modules', index, 'retainOnDelete'],
+      message:
+        'has no effect while the device itself is deleted: the hub deletes a device with its modules; set retainOnDelete (or adopt) on the device too',
+    });
+  });
+}
+
+/** Whether a delete leaves the identity on the hub: explicit `retainOnDelete`, else whether it was adopted. */
+export function retainsOnDelete(entry: { adopt?: boolean; retainOnDelete?: boolean }): boolean {
+  return entry.retainOnDelete ?? entry.adopt === true;
+}
+
 const deviceSchema = strictObject({
   deviceId: z.string().superRefine(refineWith(idOf(validateDeviceId))),
   status: z.enum(['enabled', 'disabled'], { error: 'must be "enabled" or "disabled"' }).optional(),
   statusReason: z.string().max(MAX_STATUS_REASON).optional(),
   auth: authSchema.optional(),
   iotEdge: z.boolean().optional(),
-  adopt: z.boolean().optional(),
+  adopt,
+  protect,
+  retainOnDelete,
   tags: twinSection('tags').optional(),
   twin: deviceTwinSchema.optional(),
   modules: z
@@ -139,7 +192,9 @@ const deviceSchema = strictObject({
     .max(MAX_MODULES_PER_DEVICE, { error: `a device has at most ${MAX_MODULES_PER_DEVICE} modules` })
     .superRefine(duplicateIds('modules', 'moduleId'), always)
     .default([]),
-}).superRefine(tagsOnce);
+})
+  .superRefine(tagsOnce)
+  .superRefine(moduleRetainedWithDevice);
 
 export const devicesSchema = z.array(deviceSchema).superRefine(duplicateIds('devices', 'deviceId'), always);
 

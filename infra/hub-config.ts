@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { parseServiceConnectionString } from '../lib/connection-string';
 import { DEFAULT_LOCAL_HUB_DATA_DIR, LOCAL_HUB_CA_FILE } from '../lib/local-hub-defaults';
 import type { Problem } from '../lib/problems';
-import { refineWith, strictObject } from './config-problems';
+import { refineWith, secretValues, strictObject } from './config-problems';
 
 export const DEFAULT_CA_CERTIFICATE_PATH = `${DEFAULT_LOCAL_HUB_DATA_DIR}/${LOCAL_HUB_CA_FILE}`;
 
@@ -82,7 +82,11 @@ function validateServiceConnectionString(value: string, path: string): Problem[]
 }
 
 const localSchema = strictObject({
-  connectionString: z.string().superRefine(refineWith(validateServiceConnectionString)).optional(),
+  connectionString: z
+    .string()
+    .superRefine(refineWith(validateServiceConnectionString))
+    .register(secretValues, { secret: true })
+    .optional(),
   caCertificatePath: z.string().min(1).default(DEFAULT_CA_CERTIFICATE_PATH),
 });
 

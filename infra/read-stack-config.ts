@@ -1,18 +1,13 @@
 /**
- * Reads `iothub-as-code:hub` and `iothub-as-code:devices` from the stack and validates them. Values
+ * Reads the `iothub-as-code:*` keys from the stack and validates them through the path `npm run check`
+ * shares (infra/stack-config-source.ts). Values
  * are read in plain form because the program's shape (Azure or local, which devices) depends on
  * them; everything sensitive is wrapped in `pulumi.secret` where it becomes a resource input.
  */
 import * as pulumi from '@pulumi/pulumi';
 import type { Problem } from '../lib/problems';
-import {
-  CONFIG_KEYS,
-  CONFIG_NAMESPACE,
-  type ConfigKey,
-  type StackConfig,
-  StackConfigError,
-  validateStackConfig,
-} from './stack-config';
+import { CONFIG_NAMESPACE, type StackConfig, StackConfigError } from './stack-config';
+import { readStackConfigFrom } from './stack-config-source';
 
 /**
  * A RunError, so the CLI prints the problem list alone, without a stack trace (cmd/run/run.js);
@@ -38,34 +33,12 @@ export function readStackConfig(): StackConfig {
 
 function readAndValidate(): StackConfig {
   const config = new pulumi.Config(CONFIG_NAMESPACE);
-  const problems: Problem[] = [];
-  const values: Partial<Record<ConfigKey, unknown>> = {};
-  const secretKeys = new Set<ConfigKey>();
-  for (const key of CONFIG_KEYS) {
-    try {
-      values[key] = config.getObject<unknown>(key);
-    } catch {
-      // getObject's own error quotes the value, which may hold a key: say only what is wrong.
-      problems.push({
-        path: key,
-        message:
-          'must be structured config (a YAML object or list in Pulumi.<stack>.yaml), not a plain string',
-      });
-    }
-    if (isSecret?.(`${CONFIG_NAMESPACE}:${key}`)) secretKeys.add(key);
-  }
-  const result = validateStackConfig({
-    ...values,
-    unknownKeys: unknownKeys(),
-    secretKeys: isSecret ? secretKeys : undefined,
+  return readStackConfigFrom({
+    // `get`, as `getObject` reads it; the JSON parsing is the shared path's (infra/stack-config-source.ts).
+    value: (key) => config.get(key),
+    keys: namespaceKeys,
+    isSecret: isSecret ? (key) => isSecret(`${CONFIG_NAMESPACE}:${key}`) : undefined,
   });
-  if (result.ok && problems.length === 0) return result.config;
-  // An unreadable key is reported once, as unreadable, not also as missing.
-  const unreadable = new Set(problems.map((p) => p.path));
-  throw new StackConfigError([
-    ...problems,
-    ...(result.ok ? [] : result.problems.filter((p) => !unreadable.has(p.path))),
-  ]);
 }
 
 /**
@@ -77,11 +50,10 @@ const isSecret: ((key: string) => boolean) | undefined = (() => {
   return typeof fn === 'function' ? (fn as (key: string) => boolean) : undefined;
 })();
 
-/** Keys under the namespace other than hub/devices: almost always a typo (`device`, `hubs`). */
-function unknownKeys(): string[] {
+/** Every key set under the namespace; the shared path reports those that are not hub/devices/configurations. */
+function namespaceKeys(): string[] {
   const prefix = `${CONFIG_NAMESPACE}:`;
   return Object.keys(pulumi.runtime.allConfig())
     .filter((k) => k.startsWith(prefix))
-    .map((k) => k.slice(prefix.length))
-    .filter((k) => !(CONFIG_KEYS as readonly string[]).includes(k));
+    .map((k) => k.slice(prefix.length));
 }
