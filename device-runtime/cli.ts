@@ -71,6 +71,9 @@ function connectionStringFromFile(argv: string[]): { argv: string[]; connectionS
 
 class CliError extends Error {}
 
+/** 0 stopped by a signal, 2 bad configuration, 3 cannot work with this hub (its certificate is not trusted). */
+const EXIT_FATAL = 3;
+
 async function main(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(`${runtimeConfigHelp()}\n${FILE_HELP}`);
@@ -95,6 +98,14 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   consoleLogger.info('Device runtime started; Ctrl+C stops it');
+  // The runtime stopped itself (the hub's certificate is not trusted at the first connection): it has
+  // logged what to pass; exit non-zero so a script or supervisor sees it.
+  runtime.once('fatal', () => {
+    runtime.stop().then(
+      () => process.exit(EXIT_FATAL),
+      () => process.exit(EXIT_FATAL),
+    );
+  });
   const shutdown = (signal: NodeJS.Signals) => {
     consoleLogger.info(`${signal} received; stopping`);
     runtime.stop().then(

@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import type { DesiredInput, ReconcileState } from '../lib/desired-reconcile';
 import { isJsonObject, type JsonObject } from '../lib/json-types';
 import { nextRetryDelay, type RetryPolicy } from '../lib/retry-backoff';
+import { untrustedCertificateMessage, untrustedCertificateReason } from '../lib/tls-trust';
 import { DesiredExecutor } from './desired-executor';
 import { describeError, isTwinRequestError } from './errors';
 import { dispatchMethod, type MethodHandlers } from './method-handlers';
@@ -53,6 +54,8 @@ export class DeviceRuntime extends EventEmitter<RuntimeEventMap> {
   private retryTimer: NodeJS.Timeout | undefined;
   /** Consecutive twin requests the hub answered with an error; drives the retry delay. */
   private refusals = 0;
+  /** The "certificate not trusted" explanation was logged (once per runtime; each retry says it short). */
+  private trustWarned = false;
 
   constructor(private readonly parts: RuntimeParts) {
     super();
@@ -91,9 +94,13 @@ export class DeviceRuntime extends EventEmitter<RuntimeEventMap> {
     return this.stopping;
   }
 
-  /** Sends one telemetry message if connected; skipped (not queued) otherwise. */
-  sendTelemetry(body: JsonObject): Promise<void> {
-    return this.connection?.sendTelemetry(this.parts.telemetryOutputName, body) ?? Promise.resolve();
+  /** Sends one telemetry message if connected (resolves true); skipped, not queued, otherwise (false). */
+  async sendTelemetry(body: JsonObject): Promise<boolean> {
+    const connection = this.connection;
+    if (!connection) return false;
+    await connection.sendTelemetry(this.parts.telemetryOutputName, body);
+    this.emit('telemetry', { outputName: this.parts.telemetryOutputName, body });
+    return true;
   }
 
   private get backoff(): RetryPolicy {
@@ -116,6 +123,7 @@ export class DeviceRuntime extends EventEmitter<RuntimeEventMap> {
         }
         this.connection = connection;
         this.connectionsMade += 1;
+        this.trustWarned = false;
         this.parts.logger.info(`Connected to the hub (connection ${this.connectionsMade})`);
         this.emit('connected', { generation: this.connectionsMade, resumed: false });
         this.queueResync(generation, 'connected');
@@ -123,11 +131,36 @@ export class DeviceRuntime extends EventEmitter<RuntimeEventMap> {
       } catch (error) {
         // An event of this attempt (onLost) may already have started a newer loop: leave it to that one.
         if (generation !== this.generation) return;
+        const untrusted = untrustedCertificateReason(error);
+        if (untrusted !== undefined && this.untrustedCertificate(untrusted)) return;
         const delay = nextRetryDelay(policy, attempt, 0, Math.random()) ?? policy.capMs;
-        this.parts.logger.warn(`Connecting failed (${describeError(error)}); retrying in ${delay} ms`);
+        const why = untrusted === undefined ? describeError(error) : `certificate not trusted: ${untrusted}`;
+        this.parts.logger.warn(`Connecting failed (${why}); retrying in ${delay} ms`);
         await this.sleep(delay);
       }
     }
+  }
+
+  /**
+   * The hub's certificate is not trusted. At the very first connection retrying cannot fix it (the CA is
+   * read once, at start): say what to pass and stop (the CLI exits 3). After the runtime was connected
+   * once, the hub's certificate changed under it (a regenerated CA, another hub on the address): say it
+   * once and keep retrying, since the hub may come back with the certificate it had. Returns true when
+   * the runtime stops.
+   */
+  private untrustedCertificate(reason: string): boolean {
+    const ca = this.parts.connection.ca === undefined ? 'no CA was given' : 'the CA given did not sign it';
+    const message = `${untrustedCertificateMessage(hubHostOf(this.parts.connection), reason, '--ca <file> (or IOTHUB_CA_FILE)')}; ${ca}`;
+    if (this.connectionsMade === 0) {
+      this.parts.logger.warn(`${message}. Stopping: retrying cannot fix this.`);
+      this.emit('fatal', { kind: 'untrusted-certificate', message });
+      void this.stop();
+      return true;
+    }
+    if (!this.trustWarned)
+      this.parts.logger.warn(`${message}. Retrying, in case the hub comes back with its old certificate.`);
+    this.trustWarned = true;
+    return false;
   }
 
   private eventsFor(generation: number) {
@@ -250,4 +283,10 @@ export class DeviceRuntime extends EventEmitter<RuntimeEventMap> {
       };
     });
   }
+}
+
+/** The HostName the runtime dials, for messages (never the rest of the connection string). */
+function hubHostOf(connection: ConnectionOptions): string {
+  if (connection.source.kind !== 'connection-string') return 'the IoT Edge hub';
+  return /(?:^|;)\s*HostName=([^;]*)/i.exec(connection.source.connectionString)?.[1] ?? 'the hub';
 }

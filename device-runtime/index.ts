@@ -11,7 +11,8 @@ import type { MethodHandlers } from './method-handlers';
 import { type PropertyHandlers, telemetryIntervalHandler } from './property-handlers';
 import { connectionSourceOf, type RuntimeConfig, resolveRuntimeConfig } from './runtime-config';
 import type { RuntimeLogger } from './runtime-events';
-import { startTelemetryLoop } from './telemetry-loop';
+import { startTelemetryLoop, type TelemetryLoop } from './telemetry-loop';
+import { createTelemetryReport } from './telemetry-report';
 
 export { DeviceRuntime } from './device-runtime';
 export { isOperationTimeoutError, isRuntimeConfigError, isTwinRequestError } from './errors';
@@ -61,11 +62,27 @@ export async function startDeviceRuntime(options: DeviceRuntimeOptions = {}): Pr
   const logger = options.logger ?? SILENT;
 
   let runtime: DeviceRuntime | undefined;
-  const telemetry = startTelemetryLoop({
+  const report = createTelemetryReport(logger, config.telemetryOutputName);
+  const loop = startTelemetryLoop({
     intervalSeconds: config.telemetryIntervalSeconds,
-    send: (body) => runtime?.sendTelemetry(body) ?? Promise.resolve(),
-    onSendFailed: (error) => logger.warn(`Telemetry not sent: ${describeError(error)}`),
+    send: async (body) => {
+      if (!runtime) return;
+      if (await runtime.sendTelemetry(body)) report.sent(body, loop.intervalSeconds);
+      else report.skipped(loop.intervalSeconds);
+    },
+    onSendFailed: (error) => report.failed(describeError(error), loop.intervalSeconds),
   });
+  // Stopping writes the telemetry summary in progress before "Device runtime stopped".
+  const telemetry: TelemetryLoop = {
+    get intervalSeconds() {
+      return loop.intervalSeconds;
+    },
+    setIntervalSeconds: (seconds) => loop.setIntervalSeconds(seconds),
+    stop: async () => {
+      await loop.stop();
+      report.flush();
+    },
+  };
   runtime = new DeviceRuntime({
     connection: {
       source,

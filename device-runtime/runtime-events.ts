@@ -54,6 +54,21 @@ export interface MethodEvent {
   durationMs: number;
 }
 
+/** One telemetry message the hub accepted. */
+export interface TelemetryEvent {
+  outputName: string;
+  body: JsonValue;
+}
+
+/**
+ * The runtime stopped itself because retrying cannot help: the hub's certificate was not trusted at the
+ * very first connection (a wrong or missing CA). `message` says what to pass; the CLI exits 3 with it.
+ */
+export interface FatalEvent {
+  kind: 'untrusted-certificate';
+  message: string;
+}
+
 export interface RuntimeEventMap {
   connected: [ConnectedEvent];
   disconnected: [DisconnectedEvent];
@@ -63,6 +78,8 @@ export interface RuntimeEventMap {
   reconciled: [ReconciledEvent];
   ignored: [IgnoredEvent];
   method: [MethodEvent];
+  telemetry: [TelemetryEvent];
+  fatal: [FatalEvent];
   stopped: [];
 }
 

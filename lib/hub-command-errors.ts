@@ -8,6 +8,9 @@
  * otherwise (its translateError); the body carries IoT Hub's error code (docs/iot-hub-behaviour.md §1.3).
  */
 import { HUB_EXIT } from './hub-command-args';
+import { isUntrustedCertificateCode as isUntrustedCode, untrustedCertificateMessage } from './tls-trust';
+
+export { untrustedCertificateMessage } from './tls-trust';
 
 export interface FailureFacts {
   name?: string;
@@ -44,29 +47,8 @@ const UNREACHABLE_CODES = [
   'ETIMEDOUT',
 ];
 
-/** OpenSSL's verification failures as Node names them: trust, not reachability. */
-const UNTRUSTED_CODES = [
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_UNTRUSTED',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-];
-
-/** The text a user sees for a TLS trust failure; the device runtime says the same (device-runtime/). */
-export function untrustedCertificateMessage(hostName: string, code: string, flag = '--ca <file>'): string {
-  return (
-    `the hub's certificate is not trusted (${code} from ${hostName}): pass ${flag} with the hub's CA ` +
-    '(the local hub writes .local-hub/ca.pem; an --in-memory hub names its CA file in its banner)'
-  );
-}
-
 export function isUntrustedCertificateCode(code: string | undefined): boolean {
-  return code !== undefined && (UNTRUSTED_CODES.includes(code) || code === 'ERR_TLS_CERT_ALTNAME_INVALID');
+  return isUntrustedCode(code) || code === 'ERR_TLS_CERT_ALTNAME_INVALID';
 }
 
 /** IoT Hub's error code in a body: `{"Message":"ErrorCode:DeviceNotFound;..."}` or `{"errorCode":...}`. */
@@ -95,7 +77,7 @@ export function explainHubFailure(facts: FailureFacts, context: FailureContext):
       message: `the hub's certificate does not name ${where} (${facts.code}): use the host name the hub's certificate was made for`,
     };
   }
-  if (isUntrustedCertificateCode(facts.code)) {
+  if (isUntrustedCode(facts.code)) {
     return { exitCode: HUB_EXIT.unreachable, message: untrustedCertificateMessage(where, facts.code!) };
   }
   const status = facts.statusCode;
