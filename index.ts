@@ -5,7 +5,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { Configuration, DeviceIdentity, DeviceTwin, ModuleIdentity, ModuleTwin } from './dynamic-providers';
-import { identityDestroyOptions, twinDestroyOptions } from './infra/destroy-options';
+import { deviceDestroyOptions, moduleDestroyOptions, twinDestroyOptions } from './infra/destroy-options';
 import { declaresTwin } from './infra/devices-config';
 import type { AzureHubConfig } from './infra/hub-config';
 import type { AzureHubModule, HubEndpoint } from './infra/hub-endpoint';
@@ -44,33 +44,35 @@ const moduleConnections: Record<string, pulumi.Output<string | null>> = {};
 for (const device of config.devices) {
   // 4. Device identity. `protect` / `retainOnDelete` (adopted: retained by default) decide what destroy
   //    does to it (docs/safe-destroys.md).
+  const deviceOptions = deviceDestroyOptions(device);
   const deviceIdentity = new DeviceIdentity(
     deviceResourceName(device.deviceId),
     { ...hubAccess, ...deviceIdentityArgs(device, adoptExisting) },
-    identityDestroyOptions(device),
+    deviceOptions,
   );
   // A twin lives and dies with its identity (docs/iot-hub-behaviour.md §6): no separate delete when both go.
   if (declaresTwin(device)) {
     new DeviceTwin(
       deviceTwinResourceName(device.deviceId),
       { ...hubAccess, ...deviceTwinArgs(device) },
-      { dependsOn: deviceIdentity, deletedWith: deviceIdentity, ...twinDestroyOptions(device) },
+      { dependsOn: deviceIdentity, deletedWith: deviceIdentity, ...twinDestroyOptions(deviceOptions) },
     );
   }
 
   for (const module of device.modules) {
-    // 5. Module identity, on its device.
+    // 5. Module identity, on its device (protected or retained with it unless it says otherwise).
+    const moduleOptions = moduleDestroyOptions(device, module);
     const moduleIdentity = new ModuleIdentity(
       moduleResourceName(device.deviceId, module.moduleId),
       { ...hubAccess, ...moduleIdentityArgs(device.deviceId, module, adoptExisting) },
-      { dependsOn: deviceIdentity, ...identityDestroyOptions(module) },
+      { dependsOn: deviceIdentity, ...moduleOptions },
     );
     // 6. Module twin: only the desired/tags leaves declared here are owned by the stack.
     if (declaresTwin(module)) {
       new ModuleTwin(
         moduleTwinResourceName(device.deviceId, module.moduleId),
         { ...hubAccess, ...moduleTwinArgs(device.deviceId, module) },
-        { dependsOn: moduleIdentity, deletedWith: moduleIdentity, ...twinDestroyOptions(module) },
+        { dependsOn: moduleIdentity, deletedWith: moduleIdentity, ...twinDestroyOptions(moduleOptions) },
       );
     }
     moduleConnections[moduleOutputKey(device.deviceId, module.moduleId)] =
