@@ -2,7 +2,8 @@
  * Tier 8: two stacks on two local hubs declaring the same ids stay isolated through up, edit and destroy;
  * and a stack whose state holds the older, self-contained provider texts (before resources stored the
  * forwarder; docs/dynamic-provider-serialization.md) upgrades: the next `up` changes nothing and `destroy`,
- * which runs the provider text recorded in the state, empties the hub.
+ * which runs the provider text recorded in the state, empties the hub. The same for a state holding the
+ * first forwarder, which every stack this project deployed before the package (docs/package.md) holds.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -27,7 +28,7 @@ describe('real CLI: stacks and upgrades', { timeout: 600_000 }, () => {
   const hubs: Awaited<ReturnType<typeof startCliHub>>[] = [];
   const stacks: CliStack[] = [];
   before(async () => {
-    for (let i = 0; i < 3; i++) hubs.push(await startCliHub());
+    for (let i = 0; i < 4; i++) hubs.push(await startCliHub());
   });
   after(async () => {
     for (const stack of stacks) {
@@ -69,23 +70,20 @@ describe('real CLI: stacks and upgrades', { timeout: 600_000 }, () => {
     assert.deepEqual(Object.keys(west.changeSummary), ['same']);
   });
 
-  test('a state holding the older self-contained provider texts: up changes nothing, destroy empties the hub', async () => {
-    const hub = hubs[2]!;
+  /**
+   * Up, then rewrite every resource's `__provider` (inputs and outputs) in the state to `texts` as an
+   * older version of the project left it, then `up` (no change) and `destroy` (which runs the texts
+   * recorded in the outputs) on `hub`.
+   */
+  async function upgradeFrom(name: string, hub: LocalHub, texts: Record<string, string>): Promise<void> {
     const stack = await createCliStack(
-      'upgraded',
+      name,
       hub,
       fleetYaml(2, 1, () => ({ telemetryInterval: 5 })),
     );
     stacks.push(stack);
     await stack.stack.up({ onOutput: () => {} });
 
-    // Rewrite the state as an older version of the project left it: each resource's whole provider inline.
-    const texts: Record<string, string> = {};
-    for (const [kind, provider] of Object.entries(PROVIDERS)) {
-      texts[`pulumi-nodejs:dynamic/iothub:${kind}`] = (
-        await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true })
-      ).text;
-    }
     const exported = await stack.cli(['stack', 'export']);
     const state = JSON.parse(exported.stdout) as {
       deployment: {
@@ -110,5 +108,26 @@ describe('real CLI: stacks and upgrades', { timeout: 600_000 }, () => {
     const destroyed = await stack.stack.destroy({ onOutput: () => {} });
     assert.equal(destroyed.summary.resourceChanges?.['delete'], 7);
     assert.deepEqual(await readHub(registryOf(hub)), []);
+  }
+
+  test('a state holding the older self-contained provider texts: up changes nothing, destroy empties the hub', async () => {
+    // Each resource's whole provider inline, as the project stored it before the forwarder.
+    const texts: Record<string, string> = {};
+    for (const [kind, provider] of Object.entries(PROVIDERS)) {
+      texts[`pulumi-nodejs:dynamic/iothub:${kind}`] = (
+        await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true })
+      ).text;
+    }
+    await upgradeFrom('upgraded', hubs[2]!, texts);
+  });
+
+  test('a state holding the first forwarder (before the package): up changes nothing, destroy empties the hub', async () => {
+    // The forwarder texts `npm run pulumi` stored until the package existed (tests/support/forwarder-v1-texts.json):
+    // they load dynamic-providers/provider-table.ts from the project with tsx, which must keep working.
+    const texts = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '..', 'support', 'forwarder-v1-texts.json'), 'utf8'),
+    ) as Record<string, string>;
+    assert.ok(Object.values(texts).every((text) => text.includes('"dynamic-providers/provider-table.ts"')));
+    await upgradeFrom('forwarder-v1', hubs[3]!, texts);
   });
 });
