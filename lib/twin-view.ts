@@ -1,19 +1,17 @@
 /**
  * A twin read for people: each top-level property with its desired value, what the device reported, and
- * its IoT Plug and Play acknowledgement (lib/pnp-ack.ts, docs/device-runtime.md "Acknowledgements")
- * against the desired `$version`. Pure; `npm run hub -- twin show` prints it (docs/hub-commands.md).
+ * where its IoT Plug and Play acknowledgement stands against the desired `$version`, classified by
+ * lib/twin-ack-status.ts (the web view's rule too, so both say the same). Pure; `npm run hub -- twin show`
+ * prints it (docs/hub-commands.md).
  */
 
 import { formatTable } from './hub-command-format';
 import type { JsonObject, JsonValue } from './json-types';
 import { isWritablePropertyAck, type WritablePropertyAck } from './pnp-ack';
+import { type AckStatus, desiredAckStatuses } from './twin-ack-status';
 
-/**
- * applied: ac 200 at the current desired version; behind: ac 200 at an older one; in-progress: ac 202;
- * rejected: ac >= 400 (or another code) at the current version; no-ack: desired but not acknowledged;
- * reported-only: the device reports it and nothing desires it.
- */
-export type PropertyState = 'applied' | 'behind' | 'in-progress' | 'rejected' | 'no-ack' | 'reported-only';
+/** lib/twin-ack-status.ts's status (the web view's too) for a desired property; `reported-only` else. */
+export type PropertyState = AckStatus | 'reported-only';
 
 export interface TwinPropertyRow {
   name: string;
@@ -23,6 +21,8 @@ export interface TwinPropertyRow {
   reported: JsonValue;
   ack: WritablePropertyAck | null;
   state: PropertyState;
+  /** Why it is pending or rejected; null otherwise. */
+  reason: string | null;
 }
 
 export interface TwinSummary {
@@ -40,67 +40,52 @@ export function summarizeTwin(twin: JsonObject): TwinSummary {
   const properties = isObject(twin['properties']) ? twin['properties'] : {};
   const desired = isObject(properties['desired']) ? properties['desired'] : {};
   const reported = isObject(properties['reported']) ? properties['reported'] : {};
-  const desiredVersion = typeof desired['$version'] === 'number' ? desired['$version'] : null;
-  const names = [...Object.keys(desired), ...Object.keys(reported)].filter(
-    (name, i, all) => !name.startsWith('$') && all.indexOf(name) === i,
-  );
+  const reportedValue = (name: string): JsonValue => {
+    const value = Object.hasOwn(reported, name) ? reported[name] : undefined;
+    if (value === undefined) return null;
+    return isWritablePropertyAck(value) ? (value.value as JsonValue) : value;
+  };
+  const rows: TwinPropertyRow[] = desiredAckStatuses(desired, reported).map((status) => ({
+    name: status.key,
+    desired: status.desired as JsonValue,
+    reported: reportedValue(status.key),
+    ack: status.ack ?? null,
+    state: status.status,
+    reason: status.reason ?? null,
+  }));
+  for (const name of Object.keys(reported)) {
+    if (name.startsWith('$') || Object.hasOwn(desired, name)) continue;
+    const value = reported[name];
+    rows.push({
+      name,
+      desired: null,
+      reported: reportedValue(name),
+      ack: isWritablePropertyAck(value) ? value : null,
+      state: 'reported-only',
+      reason: null,
+    });
+  }
   return {
     deviceId: String(twin['deviceId'] ?? ''),
     moduleId: typeof twin['moduleId'] === 'string' && twin['moduleId'] !== '' ? twin['moduleId'] : null,
     etag: typeof twin['etag'] === 'string' ? twin['etag'] : null,
     connectionState: typeof twin['connectionState'] === 'string' ? twin['connectionState'] : null,
-    desiredVersion,
+    desiredVersion: typeof desired['$version'] === 'number' ? desired['$version'] : null,
     reportedVersion: typeof reported['$version'] === 'number' ? reported['$version'] : null,
     tags: isObject(twin['tags']) ? twin['tags'] : {},
-    properties: names.map((name) => propertyRow(name, desired[name], reported[name], desiredVersion)),
+    properties: rows,
   };
 }
 
-function propertyRow(
-  name: string,
-  desired: JsonValue | undefined,
-  reported: JsonValue | undefined,
-  desiredVersion: number | null,
-): TwinPropertyRow {
-  const ack = isWritablePropertyAck(reported) ? reported : null;
-  const reportedValue = ack ? (ack.value as JsonValue) : (reported ?? null);
-  return {
-    name,
-    desired: desired ?? null,
-    reported: reportedValue,
-    ack,
-    state: stateOf(desired !== undefined, ack, desiredVersion),
-  };
-}
-
-function stateOf(
-  inDesired: boolean,
-  ack: WritablePropertyAck | null,
-  desiredVersion: number | null,
-): PropertyState {
-  if (!inDesired) return 'reported-only';
-  if (!ack) return 'no-ack';
-  const current = desiredVersion === null || ack.av >= desiredVersion;
-  if (ack.ac === 200) return current ? 'applied' : 'behind';
-  if (ack.ac === 202) return 'in-progress';
-  return current ? 'rejected' : 'behind';
-}
-
-function describeAck(row: TwinPropertyRow, desiredVersion: number | null): string {
-  const ack = row.ack;
+function describeAck(row: TwinPropertyRow): string {
+  const code = row.ack ? ` (${row.ack.ac} at v${row.ack.av})` : '';
   switch (row.state) {
     case 'reported-only':
       return '(reported only)';
-    case 'no-ack':
-      return 'no ack yet';
-    case 'applied':
-      return `${ack!.ac} at v${ack!.av}: applied`;
-    case 'in-progress':
-      return `${ack!.ac} at v${ack!.av}: in progress${ack!.ad ? ` (${ack!.ad})` : ''}`;
-    case 'rejected':
-      return `${ack!.ac} at v${ack!.av}: rejected${ack!.ad ? ` (${ack!.ad})` : ''}`;
-    case 'behind':
-      return `${ack!.ac} at v${ack!.av}: behind (desired is v${desiredVersion ?? '?'})`;
+    case 'acknowledged':
+      return `acknowledged${code}`;
+    default:
+      return `${row.state}${code}${row.reason ? `: ${row.reason}` : ''}`;
   }
 }
 
@@ -117,12 +102,7 @@ export function formatTwinSummary(summary: TwinSummary): string {
   ];
   const table = formatTable(
     ['PROPERTY', 'DESIRED', 'REPORTED', 'ACK'],
-    summary.properties.map((row) => [
-      row.name,
-      value(row.desired),
-      value(row.reported),
-      describeAck(row, summary.desiredVersion),
-    ]),
+    summary.properties.map((row) => [row.name, value(row.desired), value(row.reported), describeAck(row)]),
     'No desired or reported properties.',
   );
   return `${header.join('\n')}\n\n${table}`;
