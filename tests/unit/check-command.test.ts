@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { SCHEMA_REFERENCE_LINE } from '../../infra/stack-config-schema';
 import { runCheck } from '../../scripts/check';
 
 const PROJECT_DIR = path.resolve(__dirname, '..', '..');
@@ -35,7 +36,9 @@ function project(stacks: Record<string, string>): string {
   return dir;
 }
 
-const GOOD = `config:
+/** As the repository's stack files start: the schema reference for editors is a comment to the CLI. */
+const GOOD = `${SCHEMA_REFERENCE_LINE}
+config:
   iothub-as-code:hub:
     mode: local
   iothub-as-code:devices:
