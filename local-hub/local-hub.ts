@@ -29,6 +29,8 @@ import { createDispatchedHttpServer, type DispatchedHttpServer } from './transpo
 import { createHostNameMatcher, dialHost, listenOn } from './transport/host-names';
 import { acceptMqttOverWebSockets, WEBSOCKET_PATH } from './transport/mqtt-over-websockets';
 import { createTlsDispatcher, type DispatcherEvent, type TlsDispatcher } from './transport/tls-dispatcher';
+import { WEB_VIEW_PATH, withWebViewAssets } from './web-view/web-view-assets';
+import { webViewRoutes } from './web-view/web-view-routes';
 
 export { exposureWarning } from './exposure-warning';
 
@@ -62,6 +64,11 @@ export interface LocalHubOptions {
    * this long after the request was handled, to test timeouts or benchmark against a distant hub.
    */
   latencyMs?: number;
+  /**
+   * Serve the web view under `/local-hub/view/` (default true; docs/local-hub-web-view.md). When false
+   * its paths answer 404 like any unknown path. `GET /local-hub/telemetry` stays either way.
+   */
+  webView?: boolean;
 }
 
 export interface LocalHub {
@@ -72,6 +79,8 @@ export interface LocalHub {
    * with standardPorts, the port the SDKs' MqttWs transports always dial.
    */
   webSocketUrls: string[];
+  /** `https://<hostName>/local-hub/view/`, or null when the web view is off. */
+  webViewUrl: string | null;
   port: number;
   caCertificatePem: string;
   /** `<dataDir>/ca.pem`, or null for an in-memory hub. */
@@ -208,17 +217,18 @@ async function wire(
   const methods = new MethodDispatcher(logger);
   parts.methods = methods;
   const isOwnHostName = createHostNameMatcher(tlsMaterial.names, () => parts.ports);
-  parts.http = createDispatchedHttpServer(
-    createRestHandler({
-      state,
-      policies: config.policies,
-      isOwnHostName,
-      logger,
-      methods,
-      latencyMs: config.latencyMs,
-      ...(parts.throttle ? { throttle: parts.throttle } : {}),
-    }),
-  );
+  const webView = options.webView ?? true;
+  const rest = createRestHandler({
+    state,
+    policies: config.policies,
+    isOwnHostName,
+    logger,
+    methods,
+    latencyMs: config.latencyMs,
+    ...(parts.throttle ? { throttle: parts.throttle } : {}),
+    ...(webView ? { extraRoutes: webViewRoutes() } : {}),
+  });
+  parts.http = createDispatchedHttpServer(webView ? withWebViewAssets(rest, logger) : rest);
   const broker = await createMqttBroker({ state, isOwnHostName, logger, methods });
   parts.broker = broker;
   parts.stopWebSockets = acceptMqttOverWebSockets(parts.http.server, (stream) => broker.handle(stream));
@@ -255,6 +265,7 @@ async function wire(
     dataDir: config.dataDir ?? 'in-memory',
     ca: tlsMaterial.caCertificatePath ?? 'in-memory',
     certificate: `${tlsMaterial.origin.ca} CA, ${tlsMaterial.origin.server} server certificate`,
+    webView: webView ? `https://${hostName}${WEB_VIEW_PATH}/` : 'off',
   });
   return {
     hostName,
@@ -262,6 +273,7 @@ async function wire(
       `wss://${hostName}${WEBSOCKET_PATH}`,
       ...(options.standardPorts ? [`wss://${dialHost(config.bindAddress)}${WEBSOCKET_PATH}`] : []),
     ],
+    webViewUrl: webView ? `https://${hostName}${WEB_VIEW_PATH}/` : null,
     port,
     caCertificatePem: tlsMaterial.ca.certificatePem,
     caCertificatePath: tlsMaterial.caCertificatePath,
