@@ -43,6 +43,12 @@ export interface BenchSizes {
   fanOutClients: number;
   /** Fleet-wide configuration (issue #12 item 5): connected modules one change reaches, per side. */
   fleetModules: number;
+  /**
+   * Its interleaved rounds: a configuration or raw round lasts well under a second at 1,000 modules, so a
+   * busy machine moves single rounds by 2×; 5 rounds (the per-twin side's ~10 s each dominate) keep the
+   * median steady.
+   */
+  fleetRounds: number;
   programLoadRuns: number;
   footprintDevices: number;
   footprintModules: number;
@@ -75,6 +81,7 @@ const FULL: BenchSizes = {
   scaleS1Units: 4,
   fanOutClients: 1000,
   fleetModules: 1000,
+  fleetRounds: 5,
   programLoadRuns: 5,
   footprintDevices: 10_000,
   footprintModules: 10_000,
@@ -100,6 +107,7 @@ const QUICK: BenchSizes = {
   scaleS1Units: 1,
   fanOutClients: 50,
   fleetModules: 50,
+  fleetRounds: 1,
   programLoadRuns: 2,
   footprintDevices: 300,
   footprintModules: 300,

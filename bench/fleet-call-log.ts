@@ -11,8 +11,8 @@ export interface CallRecord {
   /** ms since `CallLog.start()`. */
   sent: number;
   answered: number;
-  /** HTTP status of a failure (e.g. 412), or 0 for success. */
-  failedStatus: number;
+  /** HTTP status of a failure (e.g. 412), the error's code without one (e.g. ECONNRESET), or 0 for success. */
+  failedStatus: number | string;
 }
 
 export class CallLog {
@@ -26,6 +26,7 @@ export class CallLog {
 
   /** Wraps `names` on `target` (methods returning promises when called without a callback). */
   wrap(target: object, names: readonly string[]): void {
+    type Failure = { response?: { statusCode?: number }; code?: string; name?: string };
     const methods = target as Record<string, (...args: unknown[]) => unknown>;
     for (const name of names) {
       const original = methods[name]!.bind(target);
@@ -34,11 +35,11 @@ export class CallLog {
         if (!(result instanceof Promise)) return result;
         const sent = now() - this.origin;
         const calls = this.calls;
-        const record = (failedStatus: number) =>
+        const record = (failedStatus: number | string) =>
           calls.push({ name, sent, answered: now() - this.origin, failedStatus });
         result.then(
           () => record(0),
-          (error: { response?: { statusCode?: number } }) => record(error?.response?.statusCode ?? -1),
+          (error: Failure) => record(error?.response?.statusCode ?? error?.code ?? error?.name ?? 'error'),
         );
         return result;
       };

@@ -14,7 +14,7 @@
  * round per side. Ratios per round: (b)/(a) (target ≥ 0.5: the configuration path at least half the raw
  * speed) and (c)/(a).
  *
- *   npx tsx bench/fleet-configuration.ts --modules 1000 [--rounds 3] [--parallel 16] [--only a,b,c]
+ *   npx tsx bench/fleet-configuration.ts --modules 1000 [--rounds 5] [--parallel 16] [--only a,b,c]
  *   npm run bench -- fleet-configuration
  */
 import { benchSizes } from './bench-options';
@@ -135,7 +135,12 @@ export async function runFleetConfiguration(o: FleetOptions = defaultOptions()):
 
 function defaultOptions(): FleetOptions {
   const sizes = benchSizes();
-  return { modules: sizes.fleetModules, rounds: sizes.rounds, parallel: 0, only: new Set(['a', 'b', 'c']) };
+  return {
+    modules: sizes.fleetModules,
+    rounds: sizes.fleetRounds,
+    parallel: 0,
+    only: new Set(['a', 'b', 'c']),
+  };
 }
 
 /** `--modules N --rounds R --parallel P --only a,c` over the defaults. */
