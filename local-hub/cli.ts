@@ -4,13 +4,16 @@
  * intended), then serves until SIGINT/SIGTERM, closes cleanly and exits 0.
  *
  * Flags (all optional; `--config <file.json>` takes the same names as keys, flags win):
- *   --port <n>  --bind <addr>  --data-dir <dir>  --in-memory  --host-name <name> (repeatable)
+ *   --port <n>  --bind <addr>  --data-dir <dir>  --in-memory (its CA written to a temp file the banner
+ *   names)  --host-name <name> (repeatable)
  *   --standard-ports  --log-level <level>  --throttle <F1|S1|S2|S3> --units <n>  --latency-ms <n>
  *   --max-connections <n>  --max-connections-per-address <n>
  *   --policy-key-file <policy>=<file> (repeatable)  --policy-key <policy>=<primary>[,<secondary>] (repeatable)
  * Keys also come from LOCAL_HUB_POLICY_KEYS (policy-keys.ts), which keeps them off the command line.
  */
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   describeWellKnownKeys,
@@ -54,7 +57,8 @@ const USAGE = `Usage: npm run hub -- [options]
   --port <n>                 TLS port for HTTPS and MQTT (default 8443; 0 = any free port)
   --bind <address>           listen address (default 127.0.0.1; 0.0.0.0 = all interfaces)
   --data-dir <dir>           registry, twins and CA (default .local-hub)
-  --in-memory                keep nothing on disk
+  --in-memory                keep nothing on disk (but the CA certificate, in a private temp file the banner
+                             names, removed when the hub stops)
   --host-name <name>         extra certificate/hub name, repeatable (e.g. myhub.local)
   --standard-ports           also listen on 443 (HTTPS) and 8883 (MQTTS)
   --log-level <level>        debug | info | warn | error | silent (default info)
@@ -229,7 +233,33 @@ function isWellKnownKey(policyName: string, connectionString: string): boolean {
   return wellKnown !== undefined && connectionString.endsWith(`;SharedAccessKey=${wellKnown.primaryKey}`);
 }
 
-export function describeHub(hub: LocalHub): string {
+/**
+ * An in-memory hub's CA exists only in this process; devices and the hub commands need it as a file
+ * (`--ca <file>`). Written in a directory of its own (0700, mkdtemp's mode) as a 0600 file, removed when
+ * the hub stops; a SIGKILL leaves it behind in the OS temp directory (it holds no private key).
+ */
+export interface InMemoryCaFile {
+  path: string;
+  remove(): void;
+}
+
+export function writeInMemoryCaFile(pem: string): InMemoryCaFile {
+  const dir = mkdtempSync(path.join(tmpdir(), 'local-hub-ca-'));
+  chmodSync(dir, 0o700);
+  const file = path.join(dir, 'ca.pem');
+  writeFileSync(file, pem, { mode: 0o600, flag: 'wx' });
+  let removed = false;
+  return {
+    path: file,
+    remove() {
+      if (removed) return;
+      removed = true;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function describeHub(hub: LocalHub, inMemoryCaFile?: string): string {
   const lines = [
     `Local IoT hub listening on ${hub.hostName} (HTTPS and MQTTS on one port)`,
     `  MQTT over WebSockets: ${(hub.webSocketUrls ?? []).join(' and ')}` +
@@ -239,7 +269,9 @@ export function describeHub(hub: LocalHub): string {
     `  data directory: ${hub.dataDir ?? 'none (in memory)'}`,
     hub.caCertificatePath
       ? `  CA certificate: ${hub.caCertificatePath}  (trust it: NODE_EXTRA_CA_CERTS=${hub.caCertificatePath} or the SDKs' ca option)`
-      : `  CA certificate (in memory; trust this PEM):\n${hub.caCertificatePem.trim()}`,
+      : inMemoryCaFile
+        ? `  CA certificate: ${inMemoryCaFile}  (this run only, removed when the hub stops; trust it: --ca ${inMemoryCaFile}, NODE_EXTRA_CA_CERTS or the SDKs' ca option)`
+        : `  CA certificate (in memory; trust this PEM):\n${hub.caCertificatePem.trim()}`,
     '  Service connection strings (valid only against this hub):',
     ...Object.entries(hub.connectionStrings).map(([policy, cs]) =>
       // A key from --policy-key, a key file, the environment or --config is the user's own secret:
@@ -286,7 +318,10 @@ export async function main(): Promise<void> {
     );
   }
   const hub = await startLocalHub(options);
-  process.stdout.write(describeHub(hub));
+  const caFile = hub.caCertificatePath === null ? writeInMemoryCaFile(hub.caCertificatePem) : undefined;
+  // Also on an exit the handlers below do not see (an uncaught error); rmSync is synchronous, as 'exit' needs.
+  if (caFile) process.on('exit', () => caFile.remove());
+  process.stdout.write(describeHub(hub, caFile?.path));
   // Loud and unconditional (whatever --log-level): a shared network can reach this hub.
   if (hub.exposureWarning) process.stderr.write(`\n${hub.exposureWarning}\n\n`);
   let stopping = false;
@@ -296,6 +331,7 @@ export async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
+    caFile?.remove();
     hub.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -1,0 +1,90 @@
+/**
+ * `npm run hub -- --in-memory` writes its CA to a private file it names in the banner (0600 in a 0700
+ * directory of its own), so devices and the hub commands can be given `--ca <file>`; the file goes
+ * when the hub stops.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { writeInMemoryCaFile } from '../../local-hub/cli';
+import { waitFor, within } from '../support/runtime-wait';
+
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+test('the CA file helper: private modes, removed once', () => {
+  const file = writeInMemoryCaFile('-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n');
+  if (process.platform !== 'win32') {
+    assert.equal(statSync(file.path).mode & 0o777, 0o600);
+    assert.equal(statSync(path.dirname(file.path)).mode & 0o777, 0o700);
+  }
+  file.remove();
+  file.remove();
+  assert.equal(existsSync(path.dirname(file.path)), false);
+});
+
+test('an --in-memory hub names its CA file; a hub command trusts the hub with it; SIGTERM removes it', async (t) => {
+  const hubProcess = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join('local-hub', 'cli.ts'),
+      '--in-memory',
+      '--port',
+      '0',
+      '--log-level',
+      'warn',
+    ],
+    { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  t.after(() => hubProcess.kill('SIGKILL'));
+  const exited = once(hubProcess, 'exit');
+  let banner = '';
+  hubProcess.stdout!.on('data', (chunk: Buffer) => (banner += chunk.toString('utf8')));
+  hubProcess.stderr!.on('data', (chunk: Buffer) => (banner += chunk.toString('utf8')));
+  const [, caFile] = await waitFor(
+    () => `the banner's CA file line; output so far:\n${banner}`,
+    () =>
+      /CA certificate: (\S+ca\.pem) +\(this run only, removed when the hub stops; trust it: --ca /.exec(
+        banner,
+      ) ?? undefined,
+    60_000,
+  );
+  const connectionString = /iothubowner: (HostName=\S+)/.exec(banner)?.[1];
+  assert.ok(connectionString, banner);
+  assert.match(readFileSync(caFile!, 'utf8'), /^-----BEGIN CERTIFICATE-----/);
+  if (process.platform !== 'win32') {
+    assert.equal(statSync(caFile!).mode & 0o777, 0o600);
+    assert.equal(statSync(path.dirname(caFile!)).mode & 0o777, 0o700);
+  }
+
+  // The environment carries the connection string and the CA file, as a user would pass them.
+  const command = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join('scripts', 'hub.ts'), 'devices', 'list', '--json'],
+    {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, IOTHUB_CONNECTION_STRING: connectionString!, IOTHUB_CA_FILE: caFile! },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  command.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  command.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const [code] = await within(
+    () => `devices list to exit; output:\n${output}`,
+    once(command, 'exit'),
+    60_000,
+  );
+  assert.equal(code, 0, output);
+  assert.deepEqual(JSON.parse(output), []);
+
+  hubProcess.kill('SIGTERM');
+  const [hubCode] = await within(() => `the hub to exit; output:\n${banner}`, exited);
+  assert.equal(hubCode, 0, banner);
+  assert.equal(existsSync(caFile!), false, 'the CA file outlived the hub');
+  assert.equal(existsSync(path.dirname(caFile!)), false, 'the CA directory outlived the hub');
+});
