@@ -6,6 +6,7 @@
  * (docs/local-hub-web-view.md has the contract).
  */
 import { validateDeviceId, validateModuleId } from '../../lib/identity-ids';
+import { parseSasToken } from '../../lib/sas-token';
 import { hubErrors } from '../errors';
 import type { TelemetryFilter } from '../telemetry/telemetry-window';
 import type { Route, RouteCall, RouteResult } from './routes';
@@ -25,10 +26,18 @@ export function telemetryRoutes(): Route[] {
   ];
 }
 
-async function readTelemetry({ state, query, signal }: RouteCall): Promise<RouteResult> {
+async function readTelemetry({ state, query, headers, signal }: RouteCall): Promise<RouteResult> {
   const request = parseTelemetryQuery(query);
-  const page = await state.telemetry.waitForMessages(request.filter, request.after, request.waitMs, signal);
+  // Expiry ends access: a long poll does not outlast the token it was authorized with (the pipeline has
+  // verified it, so its `se` can be trusted).
+  const waitMs = Math.min(request.waitMs, msUntilExpiry(headers.authorization));
+  const page = await state.telemetry.waitForMessages(request.filter, request.after, waitMs, signal);
   return { status: 200, body: page };
+}
+
+function msUntilExpiry(authorization: string | undefined): number {
+  const parsed = authorization === undefined ? undefined : parseSasToken(authorization);
+  return parsed?.ok ? Math.max(0, parsed.token.se * 1000 - Date.now()) : 0;
 }
 
 export interface TelemetryRequest {

@@ -148,3 +148,19 @@ describe('GET /local-hub/telemetry', () => {
     assert.match(both.json.Message, /after=.*\| waitMs=/, 'every problem at once');
   });
 });
+
+describe('a long poll and its token', () => {
+  test('does not outlast the token it was authorized with', async () => {
+    const { next } = (await read('')).json;
+    const expiresAt = Math.floor(Date.now() / 1000) + 2;
+    // A 30 s wait with a token that expires in about 2 s: answered (empty) when the token expires. The
+    // request's bound (15 s, half the wait) is what fails if the poll ignored the expiry.
+    const reply = await hubGet(
+      hub,
+      `/local-hub/telemetry?${API}&deviceId=nobody-sends&after=${next}&waitMs=30000`,
+      serviceToken(hub, 'service', { expiresAt }),
+      15_000,
+    );
+    assert.deepEqual([reply.status, reply.json.messages], [200, []]);
+  });
+});
