@@ -28,6 +28,7 @@ import {
   type PackedPackage,
   type ProgramLanguage,
   packProject,
+  TYPESCRIPT_PROGRAM,
   typeCheckEntryPoints,
 } from '../support/outside-programs';
 
@@ -65,6 +66,14 @@ describe('real CLI: programs outside this repository install the packed package'
     // which declares nothing: the engine would delete every resource of the stack.
     const project = fs.readFileSync(path.join(PROJECT_DIR, 'Pulumi.yaml'), 'utf8');
     assert.match(project, /^main: index\.ts$/m);
+  });
+
+  test("the TypeScript program run below is the README's example, as written", () => {
+    const readme = fs.readFileSync(path.join(PROJECT_DIR, 'README.md'), 'utf8');
+    assert.ok(
+      readme.includes(`\`\`\`ts\n${TYPESCRIPT_PROGRAM}\`\`\``),
+      'README.md shows the program the test runs',
+    );
   });
 
   test('the tarball holds the compiled package only; it loads from its own install and type-checks', async () => {

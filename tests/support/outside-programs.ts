@@ -138,7 +138,7 @@ export type ProgramLanguage = 'typescript' | 'javascript';
  * The program a user writes: a device, a module and its twin, the hub from stack config. The TypeScript
  * one is the README's example ("Use it from your own Pulumi program") as written.
  */
-const TYPESCRIPT_PROGRAM = `import * as fs from 'fs';
+export const TYPESCRIPT_PROGRAM = `import * as fs from 'fs';
 import * as pulumi from '@pulumi/pulumi';
 import { DeviceIdentity, ModuleIdentity, ModuleTwin } from 'iothub-as-code';
 
