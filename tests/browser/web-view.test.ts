@@ -124,8 +124,8 @@ test('the web view, signed in with a service connection string, follows a module
     `400 · ${invalid}`,
   );
 
-  // Telemetry appears on the module's page, live.
-  await page.locator('table.telemetry tbody tr').first().waitFor();
+  // Telemetry appears on the module's page, live (two messages: the list grows without a reload).
+  await page.locator('table.telemetry tbody tr').nth(1).waitFor();
   assert.match(
     (await page.locator('table.telemetry td.body').first().textContent()) ?? '',
     /"telemetryInterval":2/,
