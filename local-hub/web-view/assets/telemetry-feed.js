@@ -3,7 +3,7 @@
  * everything after the last sequence seen, newest shown first, the oldest rows dropped past `max`.
  */
 import { encodeId, getJson } from './api.js';
-import { ago, h, identityName, inline, message, sleep, twinLink } from './render.js';
+import { h, identityName, inline, message, sleep, twinLink } from './render.js';
 
 const WAIT_MS = 20_000;
 
@@ -74,10 +74,17 @@ function row(m, showIdentity) {
     'tr',
     { 'data-sequence': m.sequence },
     h('td', { class: 'num' }, String(m.sequence)),
-    h('td', { title: m.enqueuedTimeUtc }, ago(m.enqueuedTimeUtc)),
+    // A time of day, not "n s ago": a row is drawn once and must not go stale.
+    h('td', { title: m.enqueuedTimeUtc }, timeOfDay(m.enqueuedTimeUtc)),
     showIdentity &&
       h('td', {}, h('a', { href: twinLink(m.deviceId, m.moduleId) }, identityName(m.deviceId, m.moduleId))),
     h('td', {}, properties.length > 0 ? properties : '—'),
     h('td', { class: 'body' }, body),
   );
+}
+
+function timeOfDay(iso) {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return iso;
+  return `${at.toLocaleTimeString([], { hour12: false })}.${String(at.getMilliseconds()).padStart(3, '0')}`;
 }
