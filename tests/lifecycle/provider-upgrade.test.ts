@@ -2,9 +2,12 @@
  * Tier 6: a stack deployed before resources stored the forwarder as `__provider` (each resource then
  * carried its provider serialized whole, dynamic-providers/host-loaded-provider.ts explains the change)
  * keeps working after the upgrade: the next `up` changes nothing, and `destroy` (which runs each
- * resource's delete with the provider text in its state) removes everything from the hub.
+ * resource's delete with the provider text in its state) removes everything from the hub. The same for
+ * a stack deployed with the first forwarder, before the package (docs/package.md).
  */
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
 import { createHubClient } from '../../dynamic-providers/iothub-client';
@@ -37,8 +40,14 @@ async function selfContainedTexts(): Promise<Record<string, string>> {
   return texts;
 }
 
-test('state written with self-contained providers: the next up changes nothing, destroy empties the hub', async () => {
-  const texts = await selfContainedTexts();
+/**
+ * Run 1 registers every dynamic resource with `texts` as its `__provider` (what an older version of
+ * the project stored); run 2 is today's program; then destroy.
+ */
+async function upgradeFrom(
+  texts: Record<string, string>,
+  storedAs: (text: string) => boolean,
+): Promise<void> {
   const devices = readStackFile('local')['iothub-as-code:devices'] as unknown[];
   const config = localStackConfig(target, devices);
   const engine = new LifecycleEngine(host);
@@ -56,10 +65,7 @@ test('state written with self-contained providers: the next up changes nothing, 
   );
   assert.ok(first.steps.every((s) => s.op === 'create'));
   const stored = engine.state.map((r) => String(r.inputs['__provider'] ?? ''));
-  assert.ok(
-    stored.every((text) => text.length > 20_000),
-    'run 1 stored the providers serialized whole',
-  );
+  assert.ok(stored.every(storedAs), 'run 1 stored the older provider texts');
 
   const second = await engine.up((onNewResource) =>
     runProgramUnderMocks({ stack: 'local', config, onNewResource }),
@@ -79,5 +85,20 @@ test('state written with self-contained providers: the next up changes nothing, 
     (await registry.list()).responseBody.map((d) => d.deviceId),
     [],
     'destroy removed what the stack had created',
+  );
+}
+
+test('state written with self-contained providers: the next up changes nothing, destroy empties the hub', async () => {
+  await upgradeFrom(await selfContainedTexts(), (text) => text.length > 20_000);
+});
+
+test('state written with the first forwarder (before the package): the next up changes nothing, destroy empties the hub', async () => {
+  // tests/support/forwarder-v1-texts.json: the texts `npm run pulumi` stored until the package existed.
+  const texts = JSON.parse(
+    fs.readFileSync(path.join(__dirname, '..', 'support', 'forwarder-v1-texts.json'), 'utf8'),
+  ) as Record<string, string>;
+  await upgradeFrom(
+    texts,
+    (text) => text.includes('"dynamic-providers/provider-table.ts"') && text.length < 8192,
   );
 });
