@@ -6,7 +6,7 @@
  * Flags (all optional; `--config <file.json>` takes the same names as keys, flags win):
  *   --port <n>  --bind <addr>  --data-dir <dir>  --in-memory (its CA written to a temp file the banner
  *   names)  --host-name <name> (repeatable)
- *   --standard-ports  --log-level <level>  --throttle <F1|S1|S2|S3> --units <n>  --latency-ms <n>
+ *   --standard-ports  --no-web-view  --log-level <level>  --throttle <F1|S1|S2|S3> --units <n>  --latency-ms <n>
  *   --max-connections <n>  --max-connections-per-address <n>
  *   --policy-key-file <policy>=<file> (repeatable)  --policy-key <policy>=<primary>[,<secondary>] (repeatable)
  * Keys also come from LOCAL_HUB_POLICY_KEYS (policy-keys.ts), which keeps them off the command line.
@@ -38,6 +38,7 @@ const FLAGS = {
   'in-memory': { type: 'boolean' },
   'host-name': { type: 'string', multiple: true },
   'standard-ports': { type: 'boolean' },
+  'no-web-view': { type: 'boolean' },
   'log-level': { type: 'string' },
   throttle: { type: 'string' },
   units: { type: 'string' },
@@ -61,6 +62,7 @@ const USAGE = `Usage: npm run hub -- [options]
                              names, removed when the hub stops)
   --host-name <name>         extra certificate/hub name, repeatable (e.g. myhub.local)
   --standard-ports           also listen on 443 (HTTPS) and 8883 (MQTTS)
+  --no-web-view              no browser view under /local-hub/view/ (its paths answer 404)
   --log-level <level>        debug | info | warn | error | silent (default info)
   --throttle <tier>          enforce IoT Hub quotas of F1 | S1 | S2 | S3
   --units <n>                units of that tier (default 1)
@@ -156,6 +158,7 @@ function toOptions(raw: RawSettings, problems: string[]): LocalHubOptions {
   const hostNames = listSetting(raw['host-name'], '--host-name', problems);
   if (hostNames.length > 0) options.hostNames = hostNames;
   if (booleanSetting(raw['standard-ports'], '--standard-ports', problems)) options.standardPorts = true;
+  if (booleanSetting(raw['no-web-view'], '--no-web-view', problems)) options.webView = false;
   const level = stringSetting(raw['log-level'], '--log-level', problems);
   if (level !== undefined) {
     const levels = ['debug', 'info', 'warn', 'error', 'silent'];
@@ -267,6 +270,9 @@ export function describeHub(hub: LocalHub, inMemoryCaFile?: string): string {
         ? ''
         : " (the SDKs' MqttWs transports always dial port 443: add --standard-ports for them)"),
     `  data directory: ${hub.dataDir ?? 'none (in memory)'}`,
+    hub.webViewUrl
+      ? `  web view: ${hub.webViewUrl}  (sign in with a service connection string; --no-web-view turns it off)`
+      : '  web view: off',
     hub.caCertificatePath
       ? `  CA certificate: ${hub.caCertificatePath}  (trust it: NODE_EXTRA_CA_CERTS=${hub.caCertificatePath} or the SDKs' ca option)`
       : inMemoryCaFile

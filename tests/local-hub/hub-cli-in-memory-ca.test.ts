@@ -1,7 +1,7 @@
 /**
  * `npm run hub -- --in-memory` writes its CA to a private file it names in the banner (0600 in a 0700
  * directory of its own), so devices and the hub commands can be given `--ca <file>`; the file goes
- * when the hub stops.
+ * when the hub stops. `--no-web-view` turns the browser view off, and the banner says so.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,7 +9,9 @@ import { once } from 'node:events';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { writeInMemoryCaFile } from '../../local-hub/cli';
+import { describeHub, parseHubArguments, writeInMemoryCaFile } from '../../local-hub/cli';
+import { hubGet } from '../support/hub-https';
+import { startTestHub } from '../support/local-hub-fixture';
 import { waitFor, within } from '../support/runtime-wait';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -87,4 +89,26 @@ test('an --in-memory hub names its CA file; a hub command trusts the hub with it
   assert.equal(hubCode, 0, banner);
   assert.equal(existsSync(caFile!), false, 'the CA file outlived the hub');
   assert.equal(existsSync(path.dirname(caFile!)), false, 'the CA directory outlived the hub');
+});
+
+test('--no-web-view (or "no-web-view": true in --config) turns the web view off; the banner says where it is', async () => {
+  assert.deepEqual(parseHubArguments(['--no-web-view']), { webView: false });
+  assert.deepEqual(parseHubArguments([]), {});
+  const config = writeInMemoryCaFile('{"no-web-view": true}');
+  try {
+    assert.deepEqual(parseHubArguments(['--config', config.path]), { webView: false });
+  } finally {
+    config.remove();
+  }
+  const off = await startTestHub(parseHubArguments(['--no-web-view']) as object);
+  const on = await startTestHub();
+  try {
+    assert.equal((await hubGet(off, '/local-hub/view/', null)).status, 404);
+    assert.equal((await hubGet(on, '/local-hub/view/', null)).status, 200);
+    assert.match(describeHub(off), /^ {2}web view: off$/m);
+    assert.match(describeHub(on), new RegExp(`web view: https://${on.hostName}/local-hub/view/ `));
+  } finally {
+    await off.close();
+    await on.close();
+  }
 });
