@@ -64,7 +64,11 @@ export function stackConfigProblems(source: StackConfigSource): {
     }
     if (source.isSecret?.(key)) secretKeys.add(key);
   }
-  const unknownKeys = source.keys().filter((k) => !(CONFIG_KEYS as readonly string[]).includes(k));
+  // Sorted: the order in which the CLI hands keys to the program is not specified (a protobuf map).
+  const unknownKeys = source
+    .keys()
+    .filter((k) => !(CONFIG_KEYS as readonly string[]).includes(k))
+    .sort();
   const result = validateStackConfig({
     ...values,
     unknownKeys,

@@ -95,7 +95,7 @@ export function stackFileConfig(document: unknown): StackFileConfig {
   }
   const source: StackConfigSource = {
     value: (key: ConfigKey) => values.get(key),
-    keys: () => [...values.keys()].sort(byteOrder),
+    keys: () => [...values.keys()],
     isSecret: (key: ConfigKey) => secret.has(key),
     opaquePaths: opaque,
   };
