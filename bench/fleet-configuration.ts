@@ -14,7 +14,7 @@
  * round per side. Ratios per round: (b)/(a) (target ≥ 0.5: the configuration path at least half the raw
  * speed) and (c)/(a).
  *
- *   npx tsx bench/fleet-configuration.ts --modules 1000 [--rounds 5] [--parallel 16] [--only a,b,c]
+ *   npx tsx bench/fleet-configuration.ts --modules 1000 [--rounds 5] [--parallel 16] [--only a,b,c,d]
  *   npm run bench -- fleet-configuration
  */
 import { benchSizes } from './bench-options';
@@ -30,8 +30,11 @@ export interface FleetOptions {
   /** ModuleTwin updates in flight in (c); 0 = unbounded, the CLI's default `--parallel`. */
   parallel: number;
   /** Which sides to run (diagnostics: one side alone); ratios need a and b, or a and c. */
-  only: ReadonlySet<'a' | 'b' | 'c'>;
+  /** d (diagnostic, not by default): (a) without `waitForConvergence`, what the wait's polls cost the acks. */
+  only: ReadonlySet<SideKey>;
 }
+
+type SideKey = 'a' | 'b' | 'c' | 'd';
 
 const INITIAL_VALUE = 1;
 
@@ -66,13 +69,14 @@ export async function runFleetConfiguration(o: FleetOptions = defaultOptions()):
     `fleet-configuration: one change to ${o.modules} connected modules (tags.ring='0'); ${o.rounds} interleaved rounds; ` +
       `per-twin parallel ${o.parallel > 0 ? o.parallel : 'unbounded'}; sides ${[...o.only].join(', ')}`,
   );
-  const sides = new Map<'a' | 'b' | 'c', FleetSide>();
-  const results = new Map<'a' | 'b' | 'c', RoundTimes[]>();
+  const sides = new Map<SideKey, FleetSide>();
+  const results = new Map<SideKey, RoundTimes[]>();
   let value = INITIAL_VALUE;
   try {
     const started = Date.now();
     if (o.only.has('b')) sides.set('b', await rawSide(o.modules));
     if (o.only.has('a')) sides.set('a', await configurationSide(o.modules, INITIAL_VALUE));
+    if (o.only.has('d')) sides.set('d', await configurationSide(o.modules, INITIAL_VALUE, false));
     if (o.only.has('c')) sides.set('c', await perTwinSide(o.modules, INITIAL_VALUE, o.parallel));
     say(
       `  set-up (identities, ${sides.size * o.modules} connections, initial value): ${((Date.now() - started) / 1000).toFixed(1)} s`,
@@ -116,6 +120,17 @@ export async function runFleetConfiguration(o: FleetOptions = defaultOptions()):
       ),
     );
   }
+  const d = results.get('d');
+  if (a && d) {
+    ratios.push(
+      ratioFigure(
+        'fleet-configuration.without-wait',
+        d.map((r, i) => r.lastAck / a[i]!.lastAck),
+        null,
+        'diagnostic: configuration without waitForConvergence / with it, time to the last ack',
+      ),
+    );
+  }
   if (a && b) {
     ratios.push(
       ratioFigure(
@@ -155,11 +170,11 @@ export function parseFleetArgs(
     if (flag === '--modules' && Number.isInteger(n) && n > 0) o.modules = n;
     else if (flag === '--rounds' && Number.isInteger(n) && n > 0) o.rounds = n;
     else if (flag === '--parallel' && Number.isInteger(n) && n >= 0) o.parallel = n;
-    else if (flag === '--only' && /^[abc](,[abc])*$/.test(text))
-      o.only = new Set(text.split(',') as ('a' | 'b' | 'c')[]);
+    else if (flag === '--only' && /^[abcd](,[abcd])*$/.test(text))
+      o.only = new Set(text.split(',') as SideKey[]);
     else
       throw new Error(
-        `unknown or invalid argument ${flag} ${text}; valid: --modules N --rounds R --parallel P --only a,b,c`,
+        `unknown or invalid argument ${flag} ${text}; valid: --modules N --rounds R --parallel P --only a,b,c,d`,
       );
   }
   return o;

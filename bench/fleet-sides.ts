@@ -136,8 +136,8 @@ async function hubWithFleet(modules: number, prefix: string) {
 const CONFIGURATION_ID = 'fleet-telemetry';
 const RING = `tags.ring='${FLEET_TAG.ring}'`;
 
-function configurationArgs(connection: object, value: number): Record<string, unknown> {
-  return {
+function configurationArgs(connection: object, value: number, wait: boolean): Record<string, unknown> {
+  const args: Record<string, unknown> = {
     ...connection,
     configurationId: CONFIGURATION_ID,
     moduleContent: { [`properties.desired.${PROPERTY}`]: value },
@@ -147,8 +147,15 @@ function configurationArgs(connection: object, value: number): Record<string, un
     metrics: {
       acked: `SELECT deviceId FROM devices.modules WHERE ${RING} AND properties.reported.${PROPERTY}.value = ${value} AND properties.reported.${PROPERTY}.ac = 200`,
     },
-    waitForConvergence: { minimum: { percent: 100 }, successMetric: 'acked', timeoutSeconds: WAIT_SECONDS },
   };
+  if (wait) {
+    args['waitForConvergence'] = {
+      minimum: { percent: 100 },
+      successMetric: 'acked',
+      timeoutSeconds: WAIT_SECONDS,
+    };
+  }
+  return args;
 }
 
 async function checked<T>(
@@ -161,25 +168,28 @@ async function checked<T>(
   return inputs!;
 }
 
-/** (a) One Configuration: created at `initial`; each round is the content change `pulumi up` would make. */
-export async function configurationSide(modules: number, initial: number): Promise<FleetSide> {
+/**
+ * (a) One Configuration: created at `initial`; each round is the content change `pulumi up` would make.
+ * `wait` false (diagnostic) drops `waitForConvergence`: what its metric polls cost the fleet's acks.
+ */
+export async function configurationSide(modules: number, initial: number, wait = true): Promise<FleetSide> {
   const base = await hubWithFleet(modules, 'bench-fleet-config-');
   try {
     const first = await checked(
       configurations,
       {} as ConfigurationInputs,
-      configurationArgs(base.connection, initial),
+      configurationArgs(base.connection, initial, wait),
     );
     let olds = (await configurations.create(first)).outs as ConfigurationOutputs;
     return {
-      label: `configuration (provider: check, diff, replace; waitForConvergence 100 %)`,
+      label: `configuration (provider: check, diff, replace; ${wait ? 'waitForConvergence 100 %' : 'NO convergence wait [diagnostic]'})`,
       round: (value) =>
         timeRound(
           base.fleet,
           base.meter,
           value,
           async () => {
-            const news = await checked(configurations, olds, configurationArgs(base.connection, value));
+            const news = await checked(configurations, olds, configurationArgs(base.connection, value, wait));
             const diff = await configurations.diff!(CONFIGURATION_ID, olds, news);
             if (diff.replaces && diff.replaces.length > 0) {
               await configurations.delete!(CONFIGURATION_ID, olds);
