@@ -97,7 +97,10 @@ export function summarize(
 /** A fresh durable hub with the tagged fleet registered and connected. */
 async function hubWithFleet(modules: number, prefix: string) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  const hub = await startHubProcess({ dataDir });
+  const hub = await startHubProcess({ dataDir }).catch((error) => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  });
   let fleet: Fleet | undefined;
   const close = async () => {
     await fleet?.close();
