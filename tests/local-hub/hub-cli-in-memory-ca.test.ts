@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { describeHub, parseHubArguments, writeInMemoryCaFile } from '../../local-hub/cli';
@@ -94,11 +95,12 @@ test('an --in-memory hub names its CA file; a hub command trusts the hub with it
 test('--no-web-view (or "no-web-view": true in --config) turns the web view off; the banner says where it is', async () => {
   assert.deepEqual(parseHubArguments(['--no-web-view']), { webView: false });
   assert.deepEqual(parseHubArguments([]), {});
-  const config = writeInMemoryCaFile('{"no-web-view": true}');
+  const dir = mkdtempSync(path.join(tmpdir(), 'hub-config-'));
   try {
-    assert.deepEqual(parseHubArguments(['--config', config.path]), { webView: false });
+    writeFileSync(path.join(dir, 'hub.json'), '{"no-web-view": true}');
+    assert.deepEqual(parseHubArguments(['--config', path.join(dir, 'hub.json')]), { webView: false });
   } finally {
-    config.remove();
+    rmSync(dir, { recursive: true, force: true });
   }
   const off = await startTestHub(parseHubArguments(['--no-web-view']) as object);
   const on = await startTestHub();
