@@ -242,7 +242,9 @@ function parseCommand(
   } else if (positionals.length > names.length) {
     const extra = positionals.slice(names.length).map((p) => JSON.stringify(p));
     const usage = names.length === 0 ? 'no arguments' : names.map((n) => `<${n}>`).join(' ');
-    problems.push({ path: spec.words, message: `takes ${usage}; unexpected ${extra.join(' ')}` });
+    // An unquoted query arrives as many words (and the shell may have expanded its `*`).
+    const hint = spec.words === 'query' ? `; put the query in quotes: query "SELECT * FROM devices"` : '';
+    problems.push({ path: spec.words, message: `takes ${usage}; unexpected ${extra.join(' ')}${hint}` });
   }
   for (const [i, value] of positionals.entries()) {
     if (value.trim() === '') problems.push({ path: `<${names[i] ?? 'argument'}>`, message: 'is empty' });

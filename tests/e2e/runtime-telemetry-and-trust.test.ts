@@ -1,7 +1,8 @@
 /**
  * `npm run device` shows the telemetry it sends (a line per message at an interval of a second or more),
  * and a hub whose certificate it does not trust (another hub's CA, or none) makes it say once what to
- * pass and exit 3 instead of retrying forever.
+ * pass and exit 3 instead of retrying forever; once it was connected, a changed certificate is said once
+ * and retried.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,6 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { startDeviceRuntime } from '../../device-runtime/index';
 import { createHubClient } from '../../dynamic-providers/iothub-client';
 import type { LocalHub } from '../../local-hub/index';
 import { startTestHub } from '../support/local-hub-fixture';
@@ -104,4 +106,38 @@ test("a hub certificate the runtime does not trust: one message naming --ca, exi
     assert.match(output(), new RegExp(`${given}\\. Stopping: retrying cannot fix this\\.`));
     assert.doesNotMatch(output(), /retrying in \d+ ms/);
   }
+});
+
+test('a certificate that changes after the first connection: said once, and the runtime keeps retrying', async (t) => {
+  const { hub, connectionString } = await hubWithModule(t);
+  const lines: string[] = [];
+  const runtime = await startDeviceRuntime({
+    connectionString,
+    ca: hub.caCertificatePem,
+    env: {},
+    config: { reconnectMinDelaySeconds: 0.05, reconnectMaxDelaySeconds: 0.2, telemetryIntervalSeconds: 60 },
+    logger: { info: (line) => lines.push(line), warn: (line) => lines.push(line) },
+  });
+  t.after(() => runtime.stop());
+  let fatal = false;
+  runtime.on('fatal', () => {
+    fatal = true;
+  });
+  await within('the runtime to connect', once(runtime, 'connected'));
+  const port = hub.port;
+  await hub.close();
+  // Another in-memory hub on the same address: a CA of its own, which the runtime was not given.
+  const impostor = await startTestHub({ port });
+  t.after(() => impostor.close());
+  await waitFor(
+    () => `three retries refused for trust; log:\n${lines.join('\n')}`,
+    () =>
+      lines.filter((l) => /Connecting failed \(certificate not trusted: /.test(l)).length >= 3
+        ? true
+        : undefined,
+  );
+  const explained = lines.filter((l) => l.includes("the hub's certificate is not trusted"));
+  assert.equal(explained.length, 1, lines.join('\n'));
+  assert.match(explained[0]!, /the CA given did not sign it\. Retrying, in case the hub comes back/);
+  assert.equal(fatal, false, 'a runtime that was connected once must not stop itself');
 });

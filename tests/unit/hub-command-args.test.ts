@@ -98,6 +98,7 @@ describe('hub command words', () => {
     assert.match(text, /--json: is a switch/);
     assert.match(problems(['modules', 'show', 'd']), /needs <moduleId>/);
     assert.match(problems(['devices', 'list', 'extra']), /takes no arguments; unexpected "extra"/);
+    assert.match(problems(['query', 'SELECT', 'x', 'FROM', 'devices']), /put the query in quotes/);
     assert.match(problems(['telemetry', 'tail', '--count', '0']), /--count: must be a whole number/);
     assert.match(problems(['twin', 'set-desired', 'd', '--patch', '{}', '--patch-file', 'f']), /choose one/);
     assert.match(problems(['devices', 'show', ' ']), /<deviceId>: is empty/);
