@@ -103,7 +103,6 @@ function fetchPage(
         headers: { Authorization: token, Accept: 'application/json' },
         // `ca` replaces Node's roots, so they are listed alongside the extra CA (as iothub-client.ts does).
         ...(hub.caPem === undefined ? {} : { ca: [...tls.rootCertificates, hub.caPem] }),
-        servername: host,
         signal,
         timeout: (query.waitMs ?? 0) + ANSWER_GRACE_MS,
       },
