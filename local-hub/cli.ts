@@ -72,7 +72,10 @@ const USAGE = `Usage: npm run hub -- [options]
   --policy-key-file <name>=<file>  replace a policy's keys with those in <file> ("<primary>[,<secondary>]"), repeatable
   --policy-key <name>=<primary>[,<secondary>]  the same on the command line (visible in ps; prefer the file
                              or ${POLICY_KEYS_ENV}="<name>=<primary>[,<secondary>];..."); one key serves as both
-  --config <file.json>       the same settings as a JSON object (flags win)`;
+  --config <file.json>       the same settings as a JSON object (flags win)
+
+Commands against a running hub (docs/hub-commands.md; \`npm run hub -- devices --help\`):
+  npm run hub -- devices|modules|twin|query|invoke-method|telemetry ...`;
 
 class UsageError extends Error {}
 
