@@ -94,9 +94,11 @@ function withLocalDefault(
 
 export async function runHubCommandMain(argv: readonly string[]): Promise<void> {
   const controller = new AbortController();
-  // Ctrl-C ends `telemetry tail` (exit 0); a second one exits at once.
+  // Ctrl-C is how `telemetry tail` ends (exit 0; a second one exits at once); any other command is
+  // interrupted as usual (130), since its SDK call cannot be cancelled.
+  const following = argv[0] === 'telemetry';
   const onSignal = () => {
-    if (controller.signal.aborted) process.exit(130);
+    if (!following || controller.signal.aborted) process.exit(130);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
