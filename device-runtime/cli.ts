@@ -24,6 +24,9 @@ const FILE_ENV = 'IOTHUB_MODULE_CONNECTION_STRING_FILE';
 const FILE_HELP = [
   `  --${FILE_FLAG} <file>  [${FILE_ENV}]`,
   '      connectionString from a file (first line; preferred over --connection-string, which ps shows).',
+  '',
+  "Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad configuration, 3 the hub's certificate is not trusted",
+  '(at the first connection: pass --ca <file>).',
 ].join('\n');
 
 /**
