@@ -63,7 +63,12 @@ const run2 = () =>
   });
 
 const opsByName = (steps: Step[]) =>
-  Object.fromEntries(steps.map((s) => [s.urn.split('::').pop(), s.skipped ? `${s.op} (skipped)` : s.op]));
+  Object.fromEntries(
+    steps.map((s) => [
+      s.urn.split('::').pop(),
+      s.skipped ? `${s.op} (skipped)` : s.retained ? `${s.op} (retained)` : s.op,
+    ]),
+  );
 
 describe('issue #3: the seed stack across runs, against a local hub', () => {
   let target: ProgramHub;
@@ -213,17 +218,22 @@ describe('issue #3: the seed stack across runs, against a local hub', () => {
     });
   });
 
-  test('run 3 destroys: the hub holds nothing the stack declared', async () => {
+  test('run 3 destroys what the stack created; the adopted device and module stay on the hub (retained)', async () => {
     const steps = await engine.destroy();
     assert.deepEqual(opsByName(steps), {
-      // deletedWith its module: the twin goes with the identity, no release patch is sent.
+      // Adopted identities default to retainOnDelete (docs/safe-destroys.md). The twin is deletedWith its
+      // module (and retained like it): no provider call, its leaves stay with the module.
       [TWIN_URN_NAME]: 'delete (skipped)',
       [`module/${DEVICE}/secondModule`]: 'delete',
-      [`module/${DEVICE}/${MODULE}`]: 'delete',
-      [`device/${DEVICE}`]: 'delete',
+      [`module/${DEVICE}/${MODULE}`]: 'delete (retained)',
+      [`device/${DEVICE}`]: 'delete (retained)',
     });
-    assert.equal(steps.at(-1)?.urn.endsWith(`device/${DEVICE}`), true, 'the device goes last');
     assert.deepEqual(engine.state, []);
-    assert.deepEqual(await readHub(registry), []);
+    const hub = await readHub(registry);
+    assert.deepEqual(
+      hub.map((device) => [device.deviceId, Object.keys(device.modules)]),
+      [[DEVICE, [MODULE]]],
+      'the created secondModule is gone; the adopted pair is kept',
+    );
   });
 });

@@ -119,16 +119,25 @@ export class LifecycleEngine {
 
   /**
    * Deletes sequentially, dependents first; each success leaves the state at once (as the engine).
-   * A resource whose `deletedWith` target is deleted in the same operation is not sent to the provider.
+   * A resource whose `deletedWith` target is deleted in the same operation, or that has `retainOnDelete`,
+   * is not sent to the provider; a protected one fails the operation before anything is deleted (Pulumi
+   * also refuses; it would go on with the others, which no test here needs).
    */
   private async deleteAll(victims: readonly StateResource[], op: StepOp): Promise<Step[]> {
     const steps: Step[] = [];
     const going = new Set(victims.map((v) => v.urn));
+    const protectedOnes = victims.filter((v) => v.protect).map((v) => v.urn);
+    if (protectedOnes.length > 0) {
+      throw new Error(
+        `lifecycle harness: refusing to delete protected resources: ${protectedOnes.join(', ')}`,
+      );
+    }
     for (const victim of [...victims].reverse()) {
       const skipped = victim.deletedWith !== undefined && going.has(victim.deletedWith);
-      if (!skipped) await this.host.delete(victim.id, victim.urn, victim.outputs);
+      const retained = victim.retainOnDelete === true;
+      if (!skipped && !retained) await this.host.delete(victim.id, victim.urn, victim.outputs);
       this.resources = this.resources.filter((r) => r !== victim);
-      steps.push(skipped ? { op, urn: victim.urn, skipped } : { op, urn: victim.urn });
+      steps.push({ op, urn: victim.urn, ...(skipped ? { skipped } : {}), ...(retained ? { retained } : {}) });
     }
     return steps;
   }

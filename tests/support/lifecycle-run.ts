@@ -21,7 +21,10 @@ import {
 } from './lifecycle-state';
 import { isProviderHostError, type ProviderHost } from './provider-host';
 
-type Identity = Pick<StateResource, 'urn' | 'type' | 'name' | 'deletedWith' | 'additionalSecretOutputs'>;
+type Identity = Pick<
+  StateResource,
+  'urn' | 'type' | 'name' | 'deletedWith' | 'protect' | 'retainOnDelete' | 'additionalSecretOutputs'
+>;
 
 export class DeploymentRun {
   readonly steps: Step[] = [];
@@ -83,6 +86,8 @@ export class DeploymentRun {
       name: args.name,
       additionalSecretOutputs: options.additionalSecretOutputs ?? [],
       ...(options.deletedWith ? { deletedWith: options.deletedWith } : {}),
+      ...(options.protect ? { protect: true } : {}),
+      ...(options.retainOnDelete ? { retainOnDelete: true } : {}),
     };
     try {
       if (unsupported.length > 0) {

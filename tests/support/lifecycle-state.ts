@@ -14,6 +14,10 @@ export interface RegistrationOptions {
   additionalSecretOutputs?: string[];
   ignoreChanges?: string[];
   replaceOnChanges?: string[];
+  /** The engine refuses to delete a protected resource. */
+  protect?: boolean;
+  /** The engine drops a retained resource from state without calling the provider's delete. */
+  retainOnDelete?: boolean;
 }
 
 /** What program-under-mocks passes (`registration` present) or plain mocks do (absent). */
@@ -32,6 +36,8 @@ export interface StateResource {
   inputs: PlainObject;
   outputs: PlainObject;
   deletedWith?: string;
+  protect?: boolean;
+  retainOnDelete?: boolean;
   additionalSecretOutputs: string[];
 }
 
@@ -42,6 +48,8 @@ export interface Step {
   urn: string;
   /** A delete not sent to the provider because the resource's `deletedWith` target went too. */
   skipped?: boolean;
+  /** A delete not sent to the provider because the resource has `retainOnDelete`. */
+  retained?: boolean;
 }
 
 /** Thrown by `up` when any step failed; `failures` keeps each step's own error. */

@@ -49,6 +49,8 @@ export interface Registration {
   replaceOnChanges: string[];
   ignoreChanges: string[];
   protect: boolean;
+  /** `retainOnDelete`: a delete leaves the object on the hub (only the state forgets it). */
+  retainOnDelete: boolean;
 }
 
 /**
@@ -199,6 +201,7 @@ function captureRegistrations(registrations: Map<string, Registration>): void {
       replaceOnChanges: req.getReplaceonchangesList(),
       ignoreChanges: req.getIgnorechangesList(),
       protect: req.getProtect() ?? false,
+      retainOnDelete: req.hasRetainondelete?.() ? req.getRetainondelete() : false,
     });
     return register(req, callback);
   };
