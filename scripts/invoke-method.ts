@@ -5,7 +5,6 @@
  * prints `{"status", "payload"}` as the device answered. Flags, limits and exit codes: lib/invoke-method-args.ts
  * (`--help`). The connection string comes from the environment or a file, never from argv.
  */
-import { readFileSync } from 'node:fs';
 import { createServiceClient } from '../dynamic-providers/iothub-client';
 import { explainHubFailure } from '../lib/hub-command-errors';
 import {
@@ -18,6 +17,7 @@ import type { JsonValue } from '../lib/json-types';
 import { formatProblems, type Problem } from '../lib/problems';
 import { redactSecrets } from '../lib/resource-redact';
 import { failureFacts } from './hub-commands/hub-target';
+import { readConnectionString, readText } from './read-command-inputs';
 
 export interface InvokeMethodIo {
   out(line: string): void;
@@ -40,7 +40,7 @@ export async function runInvokeMethod(
   if ('problems' in parsed) return usage(io, parsed.problems);
   const { request } = parsed;
   const problems: Problem[] = [];
-  const connectionString = readConnectionString(request, problems);
+  const connectionString = readConnectionString(request.connection, problems);
   const ca = request.caFile === undefined ? undefined : readText(request.caFile, '--ca', problems);
   const payloadText =
     request.payload.kind === 'inline'
@@ -91,33 +91,6 @@ function hostNameOf(connectionString: string): string {
 function usage(io: InvokeMethodIo, problems: readonly Problem[]): number {
   io.err(`${formatProblems(problems)}\n\n${INVOKE_METHOD_HELP}`);
   return EXIT.usage;
-}
-
-function readConnectionString(request: InvokeMethodRequest, problems: Problem[]): string | undefined {
-  const source = request.connection;
-  if (source.kind === 'env') return source.value.trim();
-  const text = readText(source.path, source.origin, problems);
-  const line = text
-    ?.split(/\r?\n/)
-    .find((l) => l.trim() !== '')
-    ?.trim();
-  if (text !== undefined && !line) {
-    problems.push({
-      path: source.origin,
-      message: `${source.path} is empty; expected a service connection string`,
-    });
-  }
-  return line;
-}
-
-function readText(path: string, origin: string, problems: Problem[]): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-    problems.push({ path: origin, message: `cannot read ${path} (${reason})` });
-    return undefined;
-  }
 }
 
 /** The hub's answer in words (docs/iot-hub-behaviour.md §8.1: 404 DeviceNotOnline, 504 GatewayTimeout, ...). */

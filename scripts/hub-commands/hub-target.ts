@@ -4,7 +4,7 @@
  * (lib/local-hub-defaults.ts); the CA from `--ca` / IOTHUB_CA_FILE, else, for the local default, the
  * `.local-hub/ca.pem` the local hub writes in the project (what `npm start` and the local stack trust).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConnectionStringError, parseServiceConnectionString } from '../../lib/connection-string';
 import type { HubCommandRequest, HubConnectionSource } from '../../lib/hub-command-args';
@@ -16,6 +16,7 @@ import {
   wellKnownServiceConnectionString,
 } from '../../lib/local-hub-defaults';
 import type { Problem } from '../../lib/problems';
+import { readConnectionString as readConnectionStringFrom, readText } from '../read-command-inputs';
 
 const PROJECT_DIR = path.resolve(__dirname, '..', '..');
 export const LOCAL_DEFAULT_CA_PATH = path.join(PROJECT_DIR, DEFAULT_LOCAL_HUB_DATA_DIR, LOCAL_HUB_CA_FILE);
@@ -71,19 +72,7 @@ function readConnectionString(source: HubConnectionSource, problems: Problem[]):
       `${DEFAULT_LOCAL_HUB_HOST}:${DEFAULT_LOCAL_HUB_PORT}`,
     );
   }
-  if (source.kind === 'env') return source.value.trim();
-  const text = readText(source.path, source.origin, problems);
-  const line = text
-    ?.split(/\r?\n/)
-    .find((l) => l.trim() !== '')
-    ?.trim();
-  if (text !== undefined && !line) {
-    problems.push({
-      path: source.origin,
-      message: `${source.path} is empty; expected a service connection string`,
-    });
-  }
-  return line;
+  return readConnectionStringFrom(source, problems);
 }
 
 function originOf(source: HubConnectionSource): string {
@@ -92,16 +81,6 @@ function originOf(source: HubConnectionSource): string {
     : source.kind === 'file'
       ? source.origin
       : 'default';
-}
-
-function readText(file: string, origin: string, problems: Problem[]): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-    problems.push({ path: origin, message: `cannot read ${file} (${reason})` });
-    return undefined;
-  }
 }
 
 /** The fields of a thrown SDK or Node error that lib/hub-command-errors.ts reads. */
