@@ -104,6 +104,8 @@ export interface LocalHub {
 
 const STANDARD_PORTS = { https: 443, mqtts: 8883 } as const;
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+/** Above every client's idle-socket time (Node's agent: 5 s), like load balancers' 60 s + margin. */
+const HTTP_KEEP_ALIVE_MS = 65_000;
 /** Ten minutes: more than any SDK timeout a user would test against. */
 export const MAX_LATENCY_MS = 600_000;
 
@@ -228,7 +230,15 @@ async function wire(
     ...(parts.throttle ? { throttle: parts.throttle } : {}),
     ...(webView ? { extraRoutes: webViewRoutes() } : {}),
   });
-  parts.http = createDispatchedHttpServer(webView ? withWebViewAssets(rest, logger) : rest);
+  // Idle keep-alive sockets are closed by the client, never under it: Node's client agent drops an idle
+  // socket after 5 s, which was also the server's default, so a request sent on a reused socket could meet
+  // the server's close (ECONNRESET, retried after a backoff; docs/benchmarks.md, fleet-wide configuration).
+  // Headers may take a little longer than the idle time (Node's rule: a keep-alive socket must not hit
+  // headersTimeout while idle); requestTimeout stays Node's 300 s.
+  parts.http = createDispatchedHttpServer(webView ? withWebViewAssets(rest, logger) : rest, {
+    keepAliveTimeout: HTTP_KEEP_ALIVE_MS,
+    headersTimeout: HTTP_KEEP_ALIVE_MS + 1000,
+  });
   const broker = await createMqttBroker({ state, isOwnHostName, logger, methods });
   parts.broker = broker;
   parts.stopWebSockets = acceptMqttOverWebSockets(parts.http.server, (stream) => broker.handle(stream));
