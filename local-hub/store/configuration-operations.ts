@@ -19,6 +19,7 @@ import {
   targetQueryText,
 } from './configuration-records';
 import { identityEtag } from './identity-records';
+import { deviceRowOf } from './query-operations';
 import type { PositionedRow } from './sqlite-registry';
 import { checkEtag, type StoreContext, unwrap } from './store-context';
 import { matchesQuery, type ParsedQuery } from './twin-query';
@@ -62,7 +63,19 @@ export function putConfiguration(ctx: StoreContext, id: string, body: unknown, i
   const etag = identityEtag(ctx.db.nextCounter('configurationEtag'));
   const stored = buildConfiguration(id, input, previous, ctx.now(), etag);
   ctx.configurations.put(stored);
-  return renderConfiguration(stored, countsOf(ctx, stored));
+  // A new configuration has been applied nowhere yet: it is applied just after this write commits
+  // (hub-state-store.ts), as IoT Hub evaluates it after the create (§8.4), so its counts start at zero.
+  // Counting here would scan every twin inside the write, before the PUT is answered and the apply can
+  // start (docs/benchmarks.md, fleet-wide configuration); a GET counts them as they are.
+  return renderConfiguration(stored, previous ? countsOf(ctx, stored) : zeroCounts(stored));
+}
+
+function zeroCounts(c: StoredConfiguration): ConfigurationCounts {
+  return {
+    targeted: 0,
+    applied: 0,
+    metrics: Object.fromEntries(Object.keys(c.metricQueries).map((name) => [name, 0])),
+  };
 }
 
 export function getConfiguration(ctx: StoreContext, id: string): JsonObject {
@@ -89,11 +102,11 @@ export function forEachTwin(
   kind: 'devices' | 'devices.modules',
   visit: (twin: JsonObject, row: PositionedRow) => void,
 ): void {
+  const deviceOf = deviceRowOf(ctx);
   ctx.db.scanAfter(kind === 'devices' ? 'device' : 'module', 0, (row) => {
     const { deviceId, moduleId } = row.identity;
-    const device = moduleId === null ? row : (ctx.db.get(deviceId, null) ?? row);
     const twin = renderServiceTwin(
-      device.identity,
+      deviceOf(row).identity,
       row.identity,
       row.twin,
       ctx.runtime.get(deviceId, moduleId),
@@ -103,23 +116,30 @@ export function forEachTwin(
   });
 }
 
+/**
+ * The target and every metric in one pass over each kind of twin they read (usually one scan, not one
+ * per query): each twin is read and rendered once, however many queries look at it.
+ */
 function countsOf(ctx: StoreContext, c: StoredConfiguration): ConfigurationCounts {
   const target = compileQuery(targetQueryText(c), 'targetCondition') as ParsedQuery;
   const key = appliedKey(c);
   const counts: ConfigurationCounts = { targeted: 0, applied: 0, metrics: {} };
-  forEachTwin(ctx, target.source, (twin, row) => {
-    if (!matchesQuery(twin, target.where)) return;
-    counts.targeted += 1;
-    const { deviceId, moduleId, generationId } = row.identity;
-    if (ctx.configurations.applied({ deviceId, moduleId, generationId }) === key) counts.applied += 1;
+  const metrics = Object.entries(c.metricQueries).map(([name, text]) => {
+    counts.metrics[name] = 0;
+    return { name, query: compileQuery(metricQueryText(text), name) as ParsedQuery };
   });
-  for (const [name, text] of Object.entries(c.metricQueries)) {
-    const query = compileQuery(metricQueryText(text), name) as ParsedQuery;
-    let count = 0;
-    forEachTwin(ctx, query.source, (twin) => {
-      if (matchesQuery(twin, query.where)) count += 1;
+  for (const source of new Set([target.source, ...metrics.map((m) => m.query.source)])) {
+    const mine = metrics.filter((m) => m.query.source === source);
+    const withTarget = target.source === source;
+    forEachTwin(ctx, source, (twin, row) => {
+      for (const { name, query } of mine) {
+        if (matchesQuery(twin, query.where)) counts.metrics[name] = counts.metrics[name]! + 1;
+      }
+      if (!withTarget || !matchesQuery(twin, target.where)) return;
+      counts.targeted += 1;
+      const { deviceId, moduleId, generationId } = row.identity;
+      if (ctx.configurations.applied({ deviceId, moduleId, generationId }) === key) counts.applied += 1;
     });
-    counts.metrics[name] = count;
   }
   return counts;
 }

@@ -40,7 +40,7 @@ function decodeToken(token: string | undefined): number {
 }
 
 /** A module twin shows its device's status (twin-records.ts): each device row is read by key, once. */
-function deviceRowOf(ctx: StoreContext): (row: IdentityRow) => IdentityRow {
+export function deviceRowOf(ctx: StoreContext): (row: IdentityRow) => IdentityRow {
   const cache = new Map<string, IdentityRow | undefined>();
   return (row) => {
     const { deviceId, moduleId } = row.identity;
