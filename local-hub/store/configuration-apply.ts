@@ -19,9 +19,12 @@ import {
   type StoredConfiguration,
   targetQueryText,
 } from './configuration-records';
-import type { PositionedRow } from './sqlite-registry';
-import type { StoreContext } from './store-context';
-import { patchTwin } from './twin-operations';
+import type { Parsed } from './identity-input';
+import { deviceRowOf } from './query-operations';
+import type { IdentityRow } from './sqlite-registry';
+import { type StoreContext, unwrap } from './store-context';
+import { parseTwinPatch, type TwinPatchWrite } from './twin-input';
+import { patchLoadedTwin } from './twin-operations';
 import { matchesQuery, type ParsedQuery } from './twin-query';
 import { renderServiceTwin } from './twin-records';
 
@@ -45,22 +48,37 @@ export function applyConfigurations(ctx: StoreContext, scope: ApplyScope, logger
   // Without configurations there is nothing to apply (an applied mark of a deleted one is harmless:
   // a new configuration has a new key).
   if (candidates.length === 0) return;
-  const visit = (twin: JsonObject, row: PositionedRow) => {
-    const kind = row.identity.moduleId === null ? 'devices' : 'devices.modules';
-    const winner = candidates.find((c) => c.query.source === kind && matchesQuery(twin, c.query.where));
-    applyTo(ctx, row, winner?.configuration, logger);
+  // Each twin is matched on the row read here and written from it (one read, one render per twin); the
+  // content's patch is parsed once per configuration, not per twin.
+  const patches = new Map<StoredConfiguration, Parsed<TwinPatchWrite>>();
+  const patchOf = (winner: StoredConfiguration) => {
+    let parsed = patches.get(winner);
+    if (!parsed) {
+      const desired = winner.desiredPatches.reduce<JsonObject>(
+        (merged, patch) => applyMergePatch(merged, patch),
+        {},
+      );
+      parsed = parseTwinPatch({ properties: { desired } });
+      patches.set(winner, parsed);
+    }
+    return parsed;
   };
+  const deviceOf = deviceRowOf(ctx);
   for (const { deviceId, moduleId } of scope === 'all' ? everyIdentity(ctx) : scope) {
     const row = ctx.db.get(deviceId, moduleId);
-    const device = moduleId === null ? row : ctx.db.get(deviceId, null);
-    if (!row || !device) continue;
+    if (!row) continue;
+    const device = deviceOf(row);
+    // A module row always has its device row (deleting a device deletes its modules).
+    if (moduleId !== null && device === row) continue;
     const twin = renderServiceTwin(
       device.identity,
       row.identity,
       row.twin,
       ctx.runtime.get(deviceId, moduleId),
-    );
-    visit(twin as unknown as JsonObject, { ...row, position: 0 });
+    ) as unknown as JsonObject;
+    const kind = moduleId === null ? 'devices' : 'devices.modules';
+    const winner = candidates.find((c) => c.query.source === kind && matchesQuery(twin, c.query.where));
+    applyTo(ctx, row, winner?.configuration, patchOf, logger);
   }
 }
 
@@ -78,8 +96,9 @@ function everyIdentity(ctx: StoreContext): { deviceId: string; moduleId: string 
 
 function applyTo(
   ctx: StoreContext,
-  row: PositionedRow,
+  row: IdentityRow,
   winner: StoredConfiguration | undefined,
+  patchOf: (winner: StoredConfiguration) => Parsed<TwinPatchWrite>,
   logger: HubLogger,
 ): void {
   const { deviceId, moduleId, generationId } = row.identity;
@@ -90,12 +109,9 @@ function applyTo(
     ctx.configurations.setApplied(ref, undefined);
     return;
   }
-  const desired = winner.desiredPatches.reduce<JsonObject>(
-    (merged, patch) => applyMergePatch(merged, patch),
-    {},
-  );
   try {
-    patchTwin(ctx, deviceId, moduleId, { properties: { desired } }, '*');
+    // The same write as a service PATCH with If-Match `*` (new desired `$version`, patch pushed).
+    patchLoadedTwin(ctx, row, unwrap(patchOf(winner)));
     ctx.configurations.setApplied(ref, key);
   } catch (error) {
     // Content that does not fit this twin (size limits) leaves it unapplied, as a failed application.

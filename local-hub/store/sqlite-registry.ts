@@ -56,6 +56,15 @@ export class SqliteRegistry {
       get: db.prepare<[string, string], RawRow>(
         'SELECT identity, twin FROM identities WHERE device_id = ? AND module_id = ?',
       ),
+      getTwin: db.prepare<[string, string], { twin: string }>(
+        'SELECT twin FROM identities WHERE device_id = ? AND module_id = ?',
+      ),
+      has: db
+        .prepare<[string, string], number>('SELECT 1 FROM identities WHERE device_id = ? AND module_id = ?')
+        .pluck(),
+      putTwin: db.prepare<[string, string, string]>(
+        'UPDATE identities SET twin = ? WHERE device_id = ? AND module_id = ?',
+      ),
       upsert: db.prepare<[string, string, string, string]>(
         `INSERT INTO identities (device_id, module_id, identity, twin) VALUES (?, ?, ?, ?)
          ON CONFLICT (device_id, module_id) DO UPDATE SET identity = excluded.identity, twin = excluded.twin`,
@@ -120,6 +129,23 @@ export class SqliteRegistry {
   get(deviceId: string, moduleId: string | null): IdentityRow | undefined {
     const raw = this.stmt.get.get(deviceId, moduleId ?? '');
     return raw ? parseRow(raw) : undefined;
+  }
+
+  /** The twin alone (a reported patch needs nothing else): half the parsing of `get`. */
+  getTwin(deviceId: string, moduleId: string | null): StoredTwin | undefined {
+    const raw = this.stmt.getTwin.get(deviceId, moduleId ?? '');
+    return raw ? (JSON.parse(raw.twin) as StoredTwin) : undefined;
+  }
+
+  has(deviceId: string, moduleId: string | null): boolean {
+    return this.stmt.has.get(deviceId, moduleId ?? '') !== undefined;
+  }
+
+  /** Writes the twin of an existing row, leaving its identity as stored (no need to serialize it again). */
+  putTwin(deviceId: string, moduleId: string | null, twin: StoredTwin): void {
+    const { changes } = this.stmt.putTwin.run(JSON.stringify(twin), deviceId, moduleId ?? '');
+    // Callers load the row in the same transaction first; a twin without its row would be a bug.
+    if (changes !== 1) throw new Error(`no identity row ${deviceId}/${moduleId ?? ''} to write the twin of`);
   }
 
   put(row: IdentityRow): void {

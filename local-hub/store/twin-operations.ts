@@ -5,6 +5,7 @@
  */
 import { cloneJson, type JsonObject } from '../../lib/json-types';
 import type { TwinSection } from '../../lib/twin-document-rules';
+import { hubErrors } from '../errors';
 import type { DeviceFacingTwin } from '../hub-state';
 import type { ServiceTwin } from './hub-state-types';
 import type { IdentityRow } from './sqlite-registry';
@@ -40,6 +41,17 @@ function loadRows(ctx: StoreContext, deviceId: string, moduleId: string | null):
   return { device, own: module };
 }
 
+/**
+ * The twin alone, with loadRows' errors (a module of a missing device: DeviceNotFound): the device side
+ * needs neither identity, so one JSON parse per request instead of four.
+ */
+function loadTwin(ctx: StoreContext, deviceId: string, moduleId: string | null): StoredTwin {
+  if (moduleId !== null && !ctx.db.has(deviceId, null)) throw hubErrors.deviceNotFound(deviceId);
+  const twin = ctx.db.getTwin(deviceId, moduleId);
+  if (twin) return twin;
+  throw moduleId === null ? hubErrors.deviceNotFound(deviceId) : hubErrors.moduleNotFound(deviceId, moduleId);
+}
+
 function render(ctx: StoreContext, rows: TwinRows, twin: StoredTwin): ServiceTwin {
   const { identity } = rows.own;
   return renderServiceTwin(
@@ -50,11 +62,19 @@ function render(ctx: StoreContext, rows: TwinRows, twin: StoredTwin): ServiceTwi
   );
 }
 
-/** Writes the new twin after checking that the sections it wrote still fit the limits. */
-function store(ctx: StoreContext, rows: TwinRows, twin: StoredTwin, written: readonly TwinSection[]): void {
+/**
+ * Writes the new twin after checking that the sections it wrote still fit the limits. Only the twin
+ * column: a twin write leaves the identity as it is, so it is not serialized again.
+ */
+function store(
+  ctx: StoreContext,
+  own: { deviceId: string; moduleId: string | null },
+  twin: StoredTwin,
+  written: readonly TwinSection[],
+): void {
   const problems = validateMergedTwin(twin, written);
   if (problems.length > 0) throw invalid(problems);
-  ctx.db.put({ identity: rows.own.identity, twin });
+  ctx.db.putTwin(own.deviceId, own.moduleId, twin);
 }
 
 export function getTwin(ctx: StoreContext, deviceId: string, moduleId: string | null): ServiceTwin {
@@ -83,11 +103,21 @@ function writeTwin(
   const rows = loadRows(ctx, deviceId, moduleId);
   // `*` matches any etag (docs/iot-hub-behaviour.md §1.4), so the etag is only rendered when there is one to compare.
   if (ifMatch !== '*') checkEtag(twinEtag(rows.own.twin.etagCounter), ifMatch, 'twin');
-  const next = change(rows.own.twin);
-  if (!next) return render(ctx, rows, rows.own.twin);
-  store(ctx, rows, next.twin, next.written);
+  return render(ctx, rows, writeChange(ctx, rows.own, change));
+}
+
+/** Applies `change` to a loaded row and stores it; returns the twin as it now is. */
+function writeChange(
+  ctx: StoreContext,
+  own: IdentityRow,
+  change: (current: StoredTwin) => TwinChange | undefined,
+): StoredTwin {
+  const next = change(own.twin);
+  if (!next) return own.twin;
+  const { deviceId, moduleId } = own.identity;
+  store(ctx, own.identity, next.twin, next.written);
   if (next.desired) queueDesired(ctx, deviceId, moduleId, next.desired, next.twin.desired.version);
-  return render(ctx, rows, next.twin);
+  return next.twin;
 }
 
 /** PATCH and PUT of a service twin: parse `body`, check If-Match, write, return the rendered twin. */
@@ -101,17 +131,27 @@ type ServiceTwinWrite = (
 
 export const patchTwin: ServiceTwinWrite = (ctx, deviceId, moduleId, body, ifMatch) => {
   const parsed = unwrap(parseTwinPatch(body));
-  return writeTwin(ctx, deviceId, moduleId, ifMatch, (current) => {
-    const write = { tags: parsed.tags, desired: desiredPatchOf(parsed, current) };
-    if (!write.tags && !write.desired) return undefined;
-    const written: TwinSection[] = [
-      ...(write.tags ? ['tags' as const] : []),
-      ...(write.desired ? ['desired' as const] : []),
-    ];
-    // Tag-only changes are invisible to devices: no notification (docs/iot-hub-behaviour.md §3.3).
-    return { twin: patchServiceTwin(current, write, ctx.now()), written, desired: write.desired };
-  });
+  return writeTwin(ctx, deviceId, moduleId, ifMatch, (current) => patchChange(ctx, parsed, current));
 };
+
+/**
+ * A service PATCH (already parsed) of a row the caller loaded, If-Match `*`, nothing rendered: what applying
+ * a configuration does to each twin it targets (configuration-apply.ts), the same write as `patchTwin`.
+ */
+export function patchLoadedTwin(ctx: StoreContext, own: IdentityRow, parsed: TwinPatchWrite): void {
+  writeChange(ctx, own, (current) => patchChange(ctx, parsed, current));
+}
+
+function patchChange(ctx: StoreContext, parsed: TwinPatchWrite, current: StoredTwin): TwinChange | undefined {
+  const write = { tags: parsed.tags, desired: desiredPatchOf(parsed, current) };
+  if (!write.tags && !write.desired) return undefined;
+  const written: TwinSection[] = [
+    ...(write.tags ? ['tags' as const] : []),
+    ...(write.desired ? ['desired' as const] : []),
+  ];
+  // Tag-only changes are invisible to devices: no notification (docs/iot-hub-behaviour.md §3.3).
+  return { twin: patchServiceTwin(current, write, ctx.now()), written, desired: write.desired };
+}
 
 /**
  * `"desired": null` clears desired (docs/iot-hub-behaviour.md §8.2) as a patch with a `null` per key, so the
@@ -152,7 +192,7 @@ export function getDeviceFacingTwin(
   deviceId: string,
   moduleId: string | null,
 ): DeviceFacingTwin {
-  return renderDeviceFacingTwin(loadRows(ctx, deviceId, moduleId).own.twin);
+  return renderDeviceFacingTwin(loadTwin(ctx, deviceId, moduleId));
 }
 
 /** Returns the new reported `$version` (the MQTT response carries it, docs/iot-hub-behaviour.md §3.3). */
@@ -163,8 +203,8 @@ export function patchReported(
   body: unknown,
 ): number {
   const patch = unwrap(parseReportedPatch(body));
-  const rows = loadRows(ctx, deviceId, moduleId);
-  const next = patchReportedRule(rows.own.twin, patch, ctx.now());
-  store(ctx, rows, next, REPORTED_SECTION);
+  const twin = loadTwin(ctx, deviceId, moduleId);
+  const next = patchReportedRule(twin, patch, ctx.now());
+  store(ctx, { deviceId, moduleId }, next, REPORTED_SECTION);
   return next.reported.version;
 }
