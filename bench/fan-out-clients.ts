@@ -59,6 +59,24 @@ export class Receipts {
   }
 }
 
+/**
+ * One module's raw MQTT connection as IoT Hub expects it (client id `<device>/<module>`, the api-version in
+ * the user name), with no reconnects or keep-alive pings so a benchmark measures only what it sends.
+ */
+export function connectModuleClient(endpoint: Endpoint, identity: ClientIdentity): mqtt.MqttClient {
+  const clientId = `${identity.deviceId}/${identity.moduleId}`;
+  return mqtt.connect(`mqtts://${endpoint.hostName}`, {
+    ca: endpoint.caCertificate,
+    clientId,
+    username: `${endpoint.hostName}/${clientId}/?api-version=2021-04-12`,
+    ...(identity.password === undefined ? {} : { password: identity.password }),
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    clean: true,
+    keepalive: 0,
+  });
+}
+
 export const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 /** Payloads carry `fanOut.seq`; anything else (e.g. a full document) is ignored. */
@@ -77,16 +95,7 @@ function connectOne(
   receipts: Receipts,
 ): Promise<mqtt.MqttClient> {
   const clientId = `${identity.deviceId}/${identity.moduleId}`;
-  const client = mqtt.connect(`mqtts://${endpoint.hostName}`, {
-    ca: endpoint.caCertificate,
-    clientId,
-    username: `${endpoint.hostName}/${clientId}/?api-version=2021-04-12`,
-    ...(identity.password === undefined ? {} : { password: identity.password }),
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-    clean: true,
-    keepalive: 0,
-  });
+  const client = connectModuleClient(endpoint, identity);
   client.on('message', (_topic, payload) => {
     const seq = seqOf(payload);
     if (seq !== undefined) receipts.record(seq);

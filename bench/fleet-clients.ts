@@ -9,10 +9,10 @@
  * a thousand of them in one process on 2 shared cores would measure the runtime, not the configuration path.
  * The ack shape and trigger (every desired patch, every key in it) are the runtime's.
  */
-import * as mqtt from 'mqtt';
+import type * as mqtt from 'mqtt';
 import { DESIRED_PATCH_FILTER } from '../local-hub/mqtt/iothub-topics';
 import type { ClientIdentity, Endpoint } from './fan-out-clients';
-import { now } from './fan-out-clients';
+import { connectModuleClient, now } from './fan-out-clients';
 import { ackPatchFor, ridOf } from './fleet-acks';
 import { runPool } from './pool';
 
@@ -97,16 +97,7 @@ function connectOne(
   fleet: Fleet,
 ): Promise<mqtt.MqttClient> {
   const clientId = `${identity.deviceId}/${identity.moduleId}`;
-  const client = mqtt.connect(`mqtts://${endpoint.hostName}`, {
-    ca: endpoint.caCertificate,
-    clientId,
-    username: `${endpoint.hostName}/${clientId}/?api-version=2021-04-12`,
-    ...(identity.password === undefined ? {} : { password: identity.password }),
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-    clean: true,
-    keepalive: 0,
-  });
+  const client = connectModuleClient(endpoint, identity);
   let sequence = 0;
   client.on('message', (topic, payload) => {
     const timeline = fleet.timeline;

@@ -7,7 +7,7 @@
  * (`ps` and shell history show it): IOTHUB_CONNECTION_STRING, or a file. Without either, the commands
  * talk to the local hub at its default address with its documented well-known key.
  */
-import { INVOKE_ENV } from './invoke-method-args';
+import { INVOKE_ENV, refuseConnectionStringFlag } from './invoke-method-args';
 import type { Problem } from './problems';
 
 /** Documented in docs/hub-commands.md; scripts branch on them. */
@@ -202,12 +202,9 @@ function parseCommand(
   const positionals: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === '--connection-string' || arg.startsWith('--connection-string=')) {
-      problems.push({
-        path: '--connection-string',
-        message: `not accepted (the command line is visible to other users); set ${INVOKE_ENV.connectionString} or use --connection-string-file`,
-      });
-      if (arg === '--connection-string') i++;
+    const refused = refuseConnectionStringFlag(arg, problems);
+    if (refused) {
+      if (refused === 'with-value') i++;
       continue;
     }
     if (arg === '--' || !arg.startsWith('--')) {

@@ -75,12 +75,9 @@ export function parseInvokeMethodArgs(
   const values: Partial<Record<ValueFlag, string>> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--connection-string' || arg.startsWith('--connection-string=')) {
-      problems.push({
-        path: '--connection-string',
-        message: `not accepted (the command line is visible to other users); set ${INVOKE_ENV.connectionString} or use --connection-string-file`,
-      });
-      if (arg === '--connection-string') i++;
+    const refused = refuseConnectionStringFlag(arg, problems);
+    if (refused) {
+      if (refused === 'with-value') i++;
       continue;
     }
     const match = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
@@ -195,4 +192,20 @@ export function parseMethodPayload(
       },
     };
   }
+}
+
+/**
+ * `--connection-string` is refused wherever a command takes a hub (the command line is visible to other
+ * users in the process list): records the problem and says whether the next argument is its value.
+ */
+export function refuseConnectionStringFlag(
+  arg: string,
+  problems: Problem[],
+): 'with-value' | 'inline' | undefined {
+  if (arg !== '--connection-string' && !arg.startsWith('--connection-string=')) return undefined;
+  problems.push({
+    path: '--connection-string',
+    message: `not accepted (the command line is visible to other users); set ${INVOKE_ENV.connectionString} or use --connection-string-file`,
+  });
+  return arg === '--connection-string' ? 'with-value' : 'inline';
 }
