@@ -60,6 +60,17 @@ export interface DeviceFacingHubState {
   getDeviceFacingTwin(deviceId: string, moduleId: string | null): DeviceFacingTwin;
   /** Merge-patches reported properties; returns the new reported `$version`. Throws HubError on bad input. */
   patchReported(deviceId: string, moduleId: string | null, patch: unknown): number;
+  /**
+   * `patchReported` answered later: the patches queued in one turn of the event loop are committed in one
+   * transaction, and `done` gets the new `$version` (or the error, a HubError when the patch was refused)
+   * only after that commit (local-hub/store/reported-batch.ts).
+   */
+  queueReported(
+    deviceId: string,
+    moduleId: string | null,
+    patch: unknown,
+    done: (outcome: { version: number } | { error: unknown }) => void,
+  ): void;
   setConnectionState(deviceId: string, moduleId: string | null, connected: boolean): void;
   recordActivity(deviceId: string, moduleId: string | null): void;
   recordMessage(message: DeviceToCloudMessage): void;

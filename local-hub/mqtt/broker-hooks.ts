@@ -141,12 +141,11 @@ export function createHooks(options: MqttBrokerOptions, connections: ConnectionR
           reply(client, logger, handleTwinGet(state, identity, request.rid));
           return done(null);
         case 'twin-patch-reported':
-          reply(
-            client,
-            logger,
-            handleTwinPatchReported(state, identity, request.rid, packet.payload as Buffer),
-          );
-          return done(null);
+          // Accepted once the patch is committed: the reply, then aedes' PUBACK, come after it.
+          return handleTwinPatchReported(state, identity, request.rid, packet.payload as Buffer, (answer) => {
+            reply(client, logger, answer);
+            done(null);
+          });
         case 'telemetry':
           recordTelemetry(state, logger, identity, request.properties, packet);
           return done(null);

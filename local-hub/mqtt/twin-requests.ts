@@ -29,24 +29,41 @@ export function handleTwinGet(state: DeviceFacingHubState, identity: IdentityRef
   }
 }
 
+/**
+ * The reply goes to `send` once the patch is committed (with the others of its turn, reported-batch.ts),
+ * never before: a 204 announces a write that survives the hub being killed. A payload that is not JSON,
+ * or nested too deeply, is answered at once.
+ */
 export function handleTwinPatchReported(
   state: DeviceFacingHubState,
   identity: IdentityRef,
   rid: string,
   payload: Buffer,
-): TwinReply {
+  send: (reply: TwinReply) => void,
+): void {
   let patch: unknown;
   try {
     patch = JSON.parse(payload.toString('utf8'));
   } catch {
-    return reply(rid, 400, 400004, 'The reported properties patch is not valid JSON; expected a JSON object');
+    send(reply(rid, 400, 400004, 'The reported properties patch is not valid JSON; expected a JSON object'));
+    return;
   }
   try {
     assertJsonNesting(patch);
-    const version = state.patchReported(identity.deviceId, identity.moduleId, patch);
-    return { topic: twinResponseTopic(204, rid, version), payload: '', status: 204 };
   } catch (error) {
-    return errorReply(rid, error);
+    send(errorReply(rid, error));
+    return;
+  }
+  try {
+    state.queueReported(identity.deviceId, identity.moduleId, patch, (outcome) =>
+      send(
+        'version' in outcome
+          ? { topic: twinResponseTopic(204, rid, outcome.version), payload: '', status: 204 }
+          : errorReply(rid, outcome.error),
+      ),
+    );
+  } catch (error) {
+    send(errorReply(rid, error));
   }
 }
 

@@ -14,6 +14,7 @@ import type { HubState } from './hub-state-types';
 import * as identities from './identity-operations';
 import { IdentityRuntime } from './identity-runtime';
 import { queryTwins } from './query-operations';
+import { ReportedBatch } from './reported-batch';
 import { SqliteConfigurations } from './sqlite-configurations';
 import { SqliteRegistry } from './sqlite-registry';
 import type { StoreContext } from './store-context';
@@ -43,8 +44,19 @@ export function openHubState(o: OpenHubStateOptions): HubState {
   };
   let closed = false;
 
+  // Reported patches wait for the end of the turn to share one commit (reported-batch.ts); every other
+  // read or write runs after the queued ones are written, so it sees them, in arrival order.
+  const reported = new ReportedBatch({
+    transaction: (writes) => db.transaction(writes),
+    // Nested in the batch's transaction: a savepoint, so a refused patch leaves the others.
+    patchOne: (d, m, patch) => db.transaction(() => twins.patchReported(ctx, d, m, patch)),
+    isOpen: () => !closed,
+    closedError: () => hubErrors.serverError('the hub state is closed'),
+  });
+
   /** One transaction per write; events only after commit. */
   const write = <T>(fn: () => T): T => {
+    reported.flush();
     if (closed) throw hubErrors.serverError('the hub state is closed');
     try {
       const result = db.transaction(fn);
@@ -56,6 +68,7 @@ export function openHubState(o: OpenHubStateOptions): HubState {
     }
   };
   const read = <T>(fn: () => T): T => {
+    reported.flush();
     if (closed) throw hubErrors.serverError('the hub state is closed');
     return fn();
   };
@@ -116,6 +129,7 @@ export function openHubState(o: OpenHubStateOptions): HubState {
       }),
     getDeviceFacingTwin: (d, m) => read(() => twins.getDeviceFacingTwin(ctx, d, m)),
     patchReported: (d, m, patch) => write(() => twins.patchReported(ctx, d, m, patch)),
+    queueReported: (d, m, patch, done) => reported.add(d, m, patch, done),
     setConnectionState: (d, m, connected) => ctx.runtime.setConnectionState(d, m, connected),
     recordActivity: (d, m) => ctx.runtime.recordActivity(d, m),
     recordMessage: (message) => ctx.runtime.recordMessage(message),
@@ -125,6 +139,8 @@ export function openHubState(o: OpenHubStateOptions): HubState {
     onIdentityRevoked: (listener) => events.revoked.subscribe(listener),
 
     close: () => {
+      // Patches queued before the close are written (and answered) first, as if they had come alone.
+      reported.flush();
       closed = true;
       ctx.runtime.telemetry.close();
       db.close();
