@@ -14,6 +14,7 @@ import {
   describeRejections,
   evaluateConvergence,
   rejectionQuery,
+  shouldReadRejections,
   type WaitForConvergence,
 } from '../lib/configuration-convergence';
 import type { ConfigurationInputs } from '../lib/resource-configuration-state';
@@ -70,14 +71,21 @@ export async function waitForConvergence(
   let last = '';
   let summary = 'no metrics read yet';
   let rejected: unknown[] = [];
+  // Whether `rejected` was read at the last poll: only a fresh reading may end the wait as unreachable.
+  let fresh = false;
+  let previous: ReturnType<typeof countsFromConfiguration> | undefined;
   for (let first = true; first || Date.now() < deadline; first = false) {
     if (!first) await sleep(Math.max(0, Math.min(POLL_INTERVAL_MS, deadline - Date.now())));
     const result = await withRetry(() => target.registry.getConfiguration(inputs.configurationId));
     const hub = JSON.parse(JSON.stringify(result.responseBody));
     const base = countsFromConfiguration(hub, wait.successMetric);
-    rejected = base.succeeded >= base.targeted ? [] : await rejections(target.registry, inputs);
+    if (base.succeeded >= base.targeted) rejected = [];
+    fresh = shouldReadRejections(previous, base);
+    if (fresh) rejected = await rejections(target.registry, inputs);
+    previous = base;
+    // Progress shows the last rejections read; the decision counts only a reading of this poll.
     const counts = { ...base, rejected: rejected.length };
-    const { state, required } = evaluateConvergence(counts, wait.minimum);
+    const { state, required } = evaluateConvergence(fresh ? counts : { ...base, rejected: 0 }, wait.minimum);
     summary = describeCounts(counts, required);
     if (summary !== last) {
       progress(`${target.label}: converging: ${summary}`);
@@ -89,6 +97,14 @@ export async function waitForConvergence(
         `${target.label}: cannot converge: ${summary}; rejected by ${describeRejected(rejected, content)}`,
       );
     }
+  }
+  // Timed out while still progressing: the rejections are read once more, for the message.
+  if (!fresh && previous && previous.succeeded < previous.targeted) {
+    rejected = await rejections(target.registry, inputs);
+    summary = describeCounts(
+      { ...previous, rejected: rejected.length },
+      evaluateConvergence({ ...previous, rejected: rejected.length }, wait.minimum).required,
+    );
   }
   const named = rejected.length > 0 ? `; rejected by ${describeRejected(rejected, content)}` : '';
   const message =

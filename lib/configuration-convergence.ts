@@ -181,6 +181,22 @@ export function evaluateConvergence(
   return { state: 'waiting', required };
 }
 
+/**
+ * Whether a poll also reads the rejections (a twin query over the targeted twins, a scan of every twin on
+ * the hub): only when they could end the wait, that is when the fleet stopped progressing (no more twins
+ * applied or succeeded than at the previous poll) and has not all succeeded. While acks keep arriving the
+ * query would repeat that scan each second during the rollout it waits for (docs/benchmarks.md,
+ * fleet-wide configuration); devices that reject stop the progress, so a rejection still ends the wait,
+ * one poll later at most. The first poll has nothing to compare with and does not read them.
+ */
+export function shouldReadRejections(
+  previous: Omit<ConvergenceCounts, 'rejected'> | undefined,
+  now: Omit<ConvergenceCounts, 'rejected'>,
+): boolean {
+  if (now.succeeded >= now.targeted || previous === undefined) return false;
+  return now.applied <= previous.applied && now.succeeded <= previous.succeeded;
+}
+
 /** One progress line: counts, never a spinner. */
 export function describeCounts(counts: ConvergenceCounts, required: number): string {
   return (
