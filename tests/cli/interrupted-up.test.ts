@@ -1,5 +1,5 @@
 /**
- * Tier 8: kill -9 of the Pulumi CLI in the middle of a 200-module `up`, then what a user does next
+ * Tier 8: kill -9 of the Pulumi CLI in the middle of a 100-module `up` (210 resources), then what a user does next
  * (docs/interrupted-runs.md): `npm run pulumi -- recover`. The stack must converge to its config with
  * no duplicate (each identity recorded once) and no orphan (every identity on the hub recorded), and
  * the next preview must change nothing.
@@ -37,7 +37,7 @@ function commName(pid: number): string {
 }
 
 /**
- * Starts `up` of the 200-module stack with `upEnv`, kills the CLI (kill -9, the CLI process only) after
+ * Starts `up` of the fleet stack with `upEnv`, kills the CLI (kill -9, the CLI process only) after
  * about a third of its creates, runs `recover`, and checks convergence. Returns what recover printed.
  */
 async function interruptThenRecover(
@@ -118,9 +118,11 @@ async function interruptThenRecover(
   }
 }
 
-describe('real CLI: kill -9 in the middle of a 200-module up, then recover', { timeout: 1_200_000 }, () => {
+describe('real CLI: kill -9 in the middle of a 100-module up, then recover', { timeout: 1_200_000 }, () => {
   test('with checkpoints (the default): every declared identity once, nothing else on the hub, no change left', async () => {
-    await interruptThenRecover('interrupted', 20, {});
+    // 10 devices x 10 modules: the kill lands after 75 of 210 creates, with creates in flight (a 200-module
+    // stack, as docs/interrupted-runs.md measured, proves nothing more and doubles the tier's longest test).
+    await interruptThenRecover('interrupted', 10, {});
   });
 
   test('with PULUMI_SKIP_CHECKPOINTS=true (nothing of the killed run is recorded): recover takes back all it created', async () => {
