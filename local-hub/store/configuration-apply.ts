@@ -75,6 +75,8 @@ export function applyConfigurations(ctx: StoreContext, scope: ApplyScope, logger
       row.identity,
       row.twin,
       ctx.runtime.get(deviceId, moduleId),
+      // Only matched: no copies of the row just read.
+      { copy: false },
     ) as unknown as JsonObject;
     const kind = moduleId === null ? 'devices' : 'devices.modules';
     const winner = candidates.find((c) => c.query.source === kind && matchesQuery(twin, c.query.where));
@@ -82,16 +84,9 @@ export function applyConfigurations(ctx: StoreContext, scope: ApplyScope, logger
   }
 }
 
-/** Collected first: a scan holds a statement open, and SQLite refuses writes while it is. */
+/** Collected first (keys only, nothing parsed): a scan holds a statement open, and SQLite refuses writes while it is. */
 function everyIdentity(ctx: StoreContext): { deviceId: string; moduleId: string | null }[] {
-  const identities: { deviceId: string; moduleId: string | null }[] = [];
-  for (const kind of ['device', 'module'] as const) {
-    ctx.db.scanAfter(kind, 0, ({ identity }) => {
-      identities.push({ deviceId: identity.deviceId, moduleId: identity.moduleId });
-      return true;
-    });
-  }
-  return identities;
+  return [...ctx.db.keys('device'), ...ctx.db.keys('module')];
 }
 
 function applyTo(

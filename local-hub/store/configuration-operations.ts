@@ -20,6 +20,7 @@ import {
 } from './configuration-records';
 import { identityEtag } from './identity-records';
 import { deviceRowOf } from './query-operations';
+import { appliedRefKey } from './sqlite-configurations';
 import type { PositionedRow } from './sqlite-registry';
 import { checkEtag, type StoreContext, unwrap } from './store-context';
 import { matchesQuery, type ParsedQuery } from './twin-query';
@@ -105,11 +106,13 @@ export function forEachTwin(
   const deviceOf = deviceRowOf(ctx);
   ctx.db.scanAfter(kind === 'devices' ? 'device' : 'module', 0, (row) => {
     const { deviceId, moduleId } = row.identity;
+    // Only matched and counted, never returned: no copies of the freshly read row.
     const twin = renderServiceTwin(
       deviceOf(row).identity,
       row.identity,
       row.twin,
       ctx.runtime.get(deviceId, moduleId),
+      { copy: false },
     );
     visit(twin as unknown as JsonObject, row);
     return true;
@@ -128,6 +131,7 @@ function countsOf(ctx: StoreContext, c: StoredConfiguration): ConfigurationCount
     counts.metrics[name] = 0;
     return { name, query: compileQuery(metricQueryText(text), name) as ParsedQuery };
   });
+  const applied = ctx.configurations.allApplied();
   for (const source of new Set([target.source, ...metrics.map((m) => m.query.source)])) {
     const mine = metrics.filter((m) => m.query.source === source);
     const withTarget = target.source === source;
@@ -138,7 +142,7 @@ function countsOf(ctx: StoreContext, c: StoredConfiguration): ConfigurationCount
       if (!withTarget || !matchesQuery(twin, target.where)) return;
       counts.targeted += 1;
       const { deviceId, moduleId, generationId } = row.identity;
-      if (ctx.configurations.applied({ deviceId, moduleId, generationId }) === key) counts.applied += 1;
+      if (applied.get(appliedRefKey({ deviceId, moduleId, generationId })) === key) counts.applied += 1;
     });
   }
   return counts;

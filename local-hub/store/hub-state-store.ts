@@ -78,7 +78,18 @@ export function openHubState(o: OpenHubStateOptions): HubState {
   }, logger);
   const writeThenApply = <T>(scope: ApplyScope, fn: () => T): T => {
     const result = write(fn);
-    apply(scope);
+    apply.schedule(scope);
+    return result;
+  };
+  /**
+   * A configuration written or deleted changes what every twin gets: applied at once, after its commit and
+   * before the request is answered, so the desired patches are on their way before the next request (the
+   * provider's first metrics poll, a scan of every twin) is served (docs/benchmarks.md, fleet-wide
+   * configuration). Still its own transaction: a failed application never undoes the configuration write.
+   */
+  const writeThenApplyNow = <T>(fn: () => T): T => {
+    const result = write(fn);
+    apply.now('all');
     return result;
   };
 
@@ -111,12 +122,12 @@ export function openHubState(o: OpenHubStateOptions): HubState {
       }),
     queryTwins: (query, pageSize, token) => read(() => queryTwins(ctx, query, pageSize, token)),
     putConfiguration: (id, body, ifMatch) =>
-      writeThenApply('all', () => configurations.putConfiguration(ctx, id, body, ifMatch)),
+      writeThenApplyNow(() => configurations.putConfiguration(ctx, id, body, ifMatch)),
     getConfiguration: (id) => read(() => configurations.getConfiguration(ctx, id)),
     listConfigurations: (top) => read(() => configurations.listConfigurations(ctx, top)),
     // Re-evaluated as after a put: the twins it targeted may now fall to another configuration.
     deleteConfiguration: (id, ifMatch) =>
-      writeThenApply('all', () => configurations.deleteConfiguration(ctx, id, ifMatch)),
+      writeThenApplyNow(() => configurations.deleteConfiguration(ctx, id, ifMatch)),
 
     findIdentity: (d, m) =>
       read(() => {
@@ -150,27 +161,42 @@ export function openHubState(o: OpenHubStateOptions): HubState {
 
 /**
  * Collects the twins writes touched and applies configurations to them once, on the next turn of the
- * event loop, in a write of its own (docs/iot-hub-behaviour.md §8.4: IoT Hub re-evaluates within minutes).
+ * event loop, in a write of its own (docs/iot-hub-behaviour.md §8.4: IoT Hub re-evaluates within minutes);
+ * `now` applies at once, together with anything still pending.
  */
 function createApplyScheduler(
   run: (scope: ApplyScope) => void,
   logger: HubLogger,
-): (scope: ApplyScope) => void {
+): { schedule: (scope: ApplyScope) => void; now: (scope: ApplyScope) => void } {
   let pending: ApplyScope | undefined;
-  return (scope) => {
-    const first = pending === undefined;
-    pending = pending === 'all' || scope === 'all' ? 'all' : [...(pending ?? []), ...scope];
-    if (!first) return;
-    setImmediate(() => {
-      const due = pending!;
+  const merge = (scope: ApplyScope): ApplyScope =>
+    pending === 'all' || scope === 'all' ? 'all' : [...(pending ?? []), ...scope];
+  const runLogged = (due: ApplyScope) => {
+    try {
+      run(due);
+    } catch (error) {
+      logger.error('applying configurations failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  };
+  return {
+    schedule: (scope) => {
+      const first = pending === undefined;
+      pending = merge(scope);
+      if (!first) return;
+      setImmediate(() => {
+        // Already applied by `now` in the meantime.
+        if (pending === undefined) return;
+        const due = pending;
+        pending = undefined;
+        runLogged(due);
+      });
+    },
+    now: (scope) => {
+      const due = merge(scope);
       pending = undefined;
-      try {
-        run(due);
-      } catch (error) {
-        logger.error('applying configurations failed', {
-          error: error instanceof Error ? error.message : String(error),
-        });
-      }
-    });
+      runLogged(due);
+    },
   };
 }

@@ -41,6 +41,10 @@ export class SqliteConfigurations {
         applied: db.prepare<[string, string, string], { applied: string }>(
           'SELECT applied FROM configuration_applied WHERE device_id = ? AND module_id = ? AND generation_id = ?',
         ),
+        allApplied: db.prepare<
+          [],
+          { device_id: string; module_id: string; generation_id: string; applied: string }
+        >('SELECT device_id, module_id, generation_id, applied FROM configuration_applied'),
         setApplied: db.prepare<[string, string, string, string]>(
           `INSERT INTO configuration_applied (device_id, module_id, generation_id, applied) VALUES (?, ?, ?, ?)
            ON CONFLICT (device_id, module_id) DO UPDATE SET generation_id = excluded.generation_id, applied = excluded.applied`,
@@ -74,8 +78,28 @@ export class SqliteConfigurations {
     return this.stmt.applied.get(ref.deviceId, ref.moduleId ?? '', ref.generationId)?.applied;
   }
 
+  /**
+   * Every applied mark at once, for a pass that looks up each twin (counting a configuration's metrics):
+   * one query instead of one per twin. Look up with `appliedRefKey`.
+   */
+  allApplied(): Map<string, string> {
+    const marks = new Map<string, string>();
+    for (const row of this.stmt.allApplied.iterate()) {
+      marks.set(
+        appliedRefKey({ deviceId: row.device_id, moduleId: row.module_id, generationId: row.generation_id }),
+        row.applied,
+      );
+    }
+    return marks;
+  }
+
   setApplied(ref: AppliedRef, key: string | undefined): void {
     if (key === undefined) this.stmt.clearApplied.run(ref.deviceId, ref.moduleId ?? '');
     else this.stmt.setApplied.run(ref.deviceId, ref.moduleId ?? '', ref.generationId, key);
   }
+}
+
+/** The key of `allApplied`'s map (moduleId '' or null for a device twin, as stored). */
+export function appliedRefKey(ref: AppliedRef): string {
+  return `${ref.deviceId}\u0000${ref.moduleId ?? ''}\u0000${ref.generationId}`;
 }

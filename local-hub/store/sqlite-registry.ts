@@ -85,6 +85,12 @@ export class SqliteRegistry {
       modulesAfter: db.prepare<[number], RawRow & { position: number }>(
         "SELECT rowid AS position, identity, twin FROM identities WHERE module_id <> '' AND rowid > ? ORDER BY rowid",
       ),
+      deviceKeys: db.prepare<[], { deviceId: string }>(
+        "SELECT device_id AS deviceId FROM identities WHERE module_id = '' ORDER BY rowid",
+      ),
+      moduleKeys: db.prepare<[], { deviceId: string; moduleId: string }>(
+        "SELECT device_id AS deviceId, module_id AS moduleId FROM identities WHERE module_id <> '' ORDER BY rowid",
+      ),
       nextCounter: db.prepare<[string], { value: number }>(
         `INSERT INTO counters (name, value) VALUES (?, 1)
          ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value`,
@@ -185,6 +191,13 @@ export class SqliteRegistry {
     for (const raw of stmt.iterate(position)) {
       if (!visit({ position: raw.position, ...parseRow(raw) })) break;
     }
+  }
+
+  /** The ids of every device (or module) row in rowid order, nothing parsed (`moduleId` null for a device). */
+  keys(kind: RowKind): { deviceId: string; moduleId: string | null }[] {
+    if (kind === 'device')
+      return this.stmt.deviceKeys.all().map(({ deviceId }) => ({ deviceId, moduleId: null }));
+    return this.stmt.moduleKeys.all();
   }
 
   /** Hub-wide monotonic counter (identity etags), never reused, even after deletes. */

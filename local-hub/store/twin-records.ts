@@ -105,7 +105,8 @@ function cloneTwin(twin: StoredTwin): StoredTwin {
 }
 
 /** The wire section: the document, then `$metadata` and `$version` (document keys never start with `$`, §5). */
-function sectionView(section: StoredSection): JsonObject {
+function sectionView(section: StoredSection, copy: boolean): JsonObject {
+  if (!copy) return { ...section.doc, $metadata: section.metadata, $version: section.version };
   const view = cloneJson(section.doc);
   view['$metadata'] = cloneJson(section.metadata);
   view['$version'] = section.version;
@@ -114,13 +115,16 @@ function sectionView(section: StoredSection): JsonObject {
 
 /**
  * The service twin. `device` supplies status (a module twin shows its device's,
- * docs/iot-hub-behaviour.md §1.3); `own` is the identity the twin belongs to.
+ * docs/iot-hub-behaviour.md §1.3); `own` is the identity the twin belongs to. `copy: false` shares the
+ * stored documents instead of copying them: for a view that is only matched against a query and dropped
+ * (a configuration's counts and targets over every twin), never one that is returned or kept.
  */
 export function renderServiceTwin(
   device: StoredIdentity,
   own: StoredIdentity,
   twin: StoredTwin,
   rt: ConnectionRuntime,
+  { copy = true }: { copy?: boolean } = {},
 ): ServiceTwin {
   const out: ServiceTwin = {
     deviceId: own.deviceId,
@@ -138,8 +142,8 @@ export function renderServiceTwin(
     x509Thumbprint: { ...own.authentication.x509Thumbprint },
     modelId: '',
     // IoT Hub leaves `tags` out of a twin that has none (docs/iot-hub-behaviour.md §8.2).
-    ...(Object.keys(twin.tags).length > 0 ? { tags: cloneJson(twin.tags) } : {}),
-    properties: { desired: sectionView(twin.desired), reported: sectionView(twin.reported) },
+    ...(Object.keys(twin.tags).length > 0 ? { tags: copy ? cloneJson(twin.tags) : twin.tags } : {}),
+    properties: { desired: sectionView(twin.desired, copy), reported: sectionView(twin.reported, copy) },
   };
   if (own.moduleId === null) out.capabilities = { iotEdge: own.iotEdge };
   return out;
