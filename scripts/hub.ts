@@ -15,6 +15,15 @@ async function main(): Promise<void> {
     await runHubCommandMain(process.argv.slice(2));
     return;
   }
+  if (first !== undefined && !first.startsWith('-')) {
+    // Serving takes flags only: a bare word is a mistyped command, so say which commands exist.
+    process.stderr.write(
+      `npm run hub: unknown command "${first}"; commands: ${HUB_COMMAND_WORDS.join(', ')} ` +
+        '(`npm run hub -- <command> --help`), or flags only to serve a hub (`npm run hub -- --help`)\n',
+    );
+    process.exitCode = 2;
+    return;
+  }
   const { main: serveHub } = require('../local-hub/cli') as typeof import('../local-hub/cli');
   await serveHub();
 }

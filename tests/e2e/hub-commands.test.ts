@@ -325,6 +325,15 @@ describe('npm run hub -- errors', () => {
     );
     assert.match(result.stderr, /modules show: needs <moduleId>/);
   });
+
+  test('an unknown command word lists the commands (exit 2), and serves no hub', async () => {
+    const result = await hubCommand(['device', 'list']);
+    assert.equal(result.code, 2, described(result));
+    assert.match(
+      result.stderr,
+      /unknown command "device"; commands: devices, modules, twin, query, invoke-method, telemetry/,
+    );
+  });
 });
 
 /** A port nothing listens on: bound, then closed. */
