@@ -33,19 +33,8 @@ interface Candidate {
   query: ParsedQuery;
 }
 
-/** One twin: `moduleId` null for the device's own. */
-export interface Identity {
-  deviceId: string;
-  moduleId: string | null;
-}
-
-/** Which twins to look at: all of them, or the listed identities. */
-export type ApplyScope = 'all' | Identity[];
-
-/** The identities a scope names; every identity for 'all' (keys only, nothing parsed). */
-export function identitiesIn(ctx: StoreContext, scope: ApplyScope): Identity[] {
-  return scope === 'all' ? [...ctx.db.keys('device'), ...ctx.db.keys('module')] : scope;
-}
+/** Which twins to look at: all of them, or the listed identities (`moduleId` null for the device). */
+export type ApplyScope = 'all' | { deviceId: string; moduleId: string | null }[];
 
 export function applyConfigurations(ctx: StoreContext, scope: ApplyScope, logger: HubLogger): void {
   const candidates = ctx.configurations
@@ -75,7 +64,7 @@ export function applyConfigurations(ctx: StoreContext, scope: ApplyScope, logger
     return parsed;
   };
   const deviceOf = deviceRowOf(ctx);
-  for (const { deviceId, moduleId } of identitiesIn(ctx, scope)) {
+  for (const { deviceId, moduleId } of scope === 'all' ? everyIdentity(ctx) : scope) {
     const row = ctx.db.get(deviceId, moduleId);
     if (!row) continue;
     const device = deviceOf(row);
@@ -93,6 +82,11 @@ export function applyConfigurations(ctx: StoreContext, scope: ApplyScope, logger
     const winner = candidates.find((c) => c.query.source === kind && matchesQuery(twin, c.query.where));
     applyTo(ctx, row, winner?.configuration, patchOf, logger);
   }
+}
+
+/** Collected first (keys only, nothing parsed): a scan holds a statement open, and SQLite refuses writes while it is. */
+function everyIdentity(ctx: StoreContext): { deviceId: string; moduleId: string | null }[] {
+  return [...ctx.db.keys('device'), ...ctx.db.keys('module')];
 }
 
 function applyTo(

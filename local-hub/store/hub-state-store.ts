@@ -7,7 +7,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { hubErrors } from '../errors';
 import { createHubLogger, type HubLogger } from '../hub-logger';
 import { applyBulk, parseBulkRequest } from './bulk-operations';
-import { type ApplyScope, applyConfigurations, type Identity, identitiesIn } from './configuration-apply';
+import { type ApplyScope, applyConfigurations } from './configuration-apply';
 import * as configurations from './configuration-operations';
 import { HubEvents } from './hub-events';
 import type { HubState } from './hub-state-types';
@@ -54,8 +54,10 @@ export function openHubState(o: OpenHubStateOptions): HubState {
     closedError: () => hubErrors.serverError('the hub state is closed'),
   });
 
-  /** One transaction; events only after it commits, dropped when it rolls back. */
-  const commit = <T>(fn: () => T): T => {
+  /** One transaction per write; events only after commit. */
+  const write = <T>(fn: () => T): T => {
+    reported.flush();
+    if (closed) throw hubErrors.serverError('the hub state is closed');
     try {
       const result = db.transaction(fn);
       events.flush();
@@ -65,40 +67,15 @@ export function openHubState(o: OpenHubStateOptions): HubState {
       throw err;
     }
   };
-  /**
-   * Before any request is served: the reported patches queued so far are written, and a configuration
-   * rollout still being applied in steps (createApplyScheduler) is finished, so every request sees the
-   * writes that were answered before it.
-   */
-  const settle = () => {
-    reported.flush();
-    apply.drain();
-  };
-  /** One transaction per write; events only after commit. */
-  const write = <T>(fn: () => T): T => {
-    settle();
-    if (closed) throw hubErrors.serverError('the hub state is closed');
-    return commit(fn);
-  };
   const read = <T>(fn: () => T): T => {
-    settle();
+    reported.flush();
     if (closed) throw hubErrors.serverError('the hub state is closed');
     return fn();
   };
   /** A write that may change which configuration targets which twin: re-apply them just after it. */
-  const apply = createApplyScheduler(
-    (identities) => {
-      if (closed) return;
-      reported.flush();
-      commit(() => applyConfigurations(ctx, identities, logger));
-    },
-    (scope) => (closed ? [] : identitiesIn(ctx, scope)),
-    logger,
-  );
-  // A rollout cut short (the hub killed between two steps) is finished after a restart: twins that
-  // already have their configuration's content are left alone (applied marks), so this writes nothing else.
-  apply.schedule('all');
-
+  const apply = createApplyScheduler((scope) => {
+    if (!closed) write(() => applyConfigurations(ctx, scope, logger));
+  }, logger);
   const writeThenApply = <T>(scope: ApplyScope, fn: () => T): T => {
     const result = write(fn);
     apply.schedule(scope);
@@ -173,9 +150,8 @@ export function openHubState(o: OpenHubStateOptions): HubState {
     onIdentityRevoked: (listener) => events.revoked.subscribe(listener),
 
     close: () => {
-      // Patches queued before the close are written (and answered) first, as if they had come alone, and a
-      // rollout in progress is finished.
-      settle();
+      // Patches queued before the close are written (and answered) first, as if they had come alone.
+      reported.flush();
       closed = true;
       ctx.runtime.telemetry.close();
       db.close();
@@ -183,56 +159,26 @@ export function openHubState(o: OpenHubStateOptions): HubState {
   };
 }
 
-/** Twins applied per transaction: between two steps the patches already committed go out. */
-const APPLY_STEP = 100;
-
 /**
  * Collects the twins writes touched and applies configurations to them once, on the next turn of the
- * event loop (docs/iot-hub-behaviour.md §8.4: IoT Hub re-evaluates within minutes); `now` starts at once,
- * together with anything still pending. The twins are applied in steps of APPLY_STEP, each its own
- * transaction, one step per turn: a rollout to a large fleet sends the first patches (and takes the first
- * acks) while it applies the rest, as IoT Hub rolls a configuration out gradually, instead of holding the
- * event loop for the whole fleet (docs/benchmarks.md, fleet-wide configuration). `drain` finishes the
- * remaining steps at once (the store calls it before serving any request).
+ * event loop, in a write of its own (docs/iot-hub-behaviour.md §8.4: IoT Hub re-evaluates within minutes);
+ * `now` applies at once, together with anything still pending.
  */
 function createApplyScheduler(
-  run: (identities: Identity[]) => void,
-  resolve: (scope: ApplyScope) => Identity[],
+  run: (scope: ApplyScope) => void,
   logger: HubLogger,
-): { schedule: (scope: ApplyScope) => void; now: (scope: ApplyScope) => void; drain: () => void } {
+): { schedule: (scope: ApplyScope) => void; now: (scope: ApplyScope) => void } {
   let pending: ApplyScope | undefined;
-  let queue: Identity[] = [];
-  let continuing = false;
-  let running = false;
   const merge = (scope: ApplyScope): ApplyScope =>
     pending === 'all' || scope === 'all' ? 'all' : [...(pending ?? []), ...scope];
-  const runStep = () => {
-    const identities = queue.splice(0, APPLY_STEP);
-    running = true;
+  const runLogged = (due: ApplyScope) => {
     try {
-      run(identities);
+      run(due);
     } catch (error) {
       logger.error('applying configurations failed', {
         error: error instanceof Error ? error.message : String(error),
       });
-    } finally {
-      running = false;
     }
-  };
-  const start = (scope: ApplyScope) => {
-    // Every twin: what is still queued is part of it. Applying a twin twice is harmless (applied marks).
-    queue = scope === 'all' ? resolve(scope) : [...queue, ...resolve(scope)];
-    step();
-  };
-  const step = () => {
-    if (queue.length === 0) return;
-    runStep();
-    if (queue.length === 0 || continuing) return;
-    continuing = true;
-    setImmediate(() => {
-      continuing = false;
-      step();
-    });
   };
   return {
     schedule: (scope) => {
@@ -240,22 +186,17 @@ function createApplyScheduler(
       pending = merge(scope);
       if (!first) return;
       setImmediate(() => {
-        // Already started by `now` in the meantime.
+        // Already applied by `now` in the meantime.
         if (pending === undefined) return;
         const due = pending;
         pending = undefined;
-        start(due);
+        runLogged(due);
       });
     },
     now: (scope) => {
       const due = merge(scope);
       pending = undefined;
-      start(due);
-    },
-    drain: () => {
-      // Not from inside a step (a listener of its events reading the store): that step is still running.
-      if (running) return;
-      while (queue.length > 0) runStep();
+      runLogged(due);
     },
   };
 }
