@@ -106,6 +106,36 @@ export function validateTwinSection(
   return problems;
 }
 
+/**
+ * The limits a merge can break in a section whose every input was already valid (validateTwinSection on
+ * the patch or replacement): keys, values, nulls and depth of the merged document come from valid inputs
+ * (a merged object sits at the same depth as the objects it came from), so only sizes can grow, per
+ * top-level property and for the whole section. Walking keys and values again on every write (each
+ * device ack is one) would cost time and find nothing.
+ */
+export function validateMergedSectionSizes(section: TwinSection, doc: JsonObject, path: string): Problem[] {
+  const problems: Problem[] = [];
+  let total = 0;
+  for (const [key, value] of Object.entries(doc)) {
+    if (READ_ONLY_ROOT_KEYS.includes(key)) continue;
+    const size = twinStringSize(key) + twinValueSize(value);
+    total += size;
+    if (size > TWIN_LIMITS.propertyBytes) {
+      problems.push({
+        path: childPath(path, key),
+        message: `property is ${size} bytes (key plus value, IoT Hub's size rules); the maximum is ${TWIN_LIMITS.propertyBytes}`,
+      });
+    }
+  }
+  if (total > SECTION_LIMIT[section]) {
+    problems.push({
+      path,
+      message: `${section} is ${total} bytes (IoT Hub's size rules); the maximum is ${SECTION_LIMIT[section]}`,
+    });
+  }
+  return problems;
+}
+
 interface Walk {
   problems: Problem[];
   isPatch: boolean;

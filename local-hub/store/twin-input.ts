@@ -5,7 +5,11 @@
  */
 import { isJsonObject, type JsonObject } from '../../lib/json-types';
 import type { Problem } from '../../lib/problems';
-import { type TwinSection, validateTwinSection } from '../../lib/twin-document-rules';
+import {
+  type TwinSection,
+  validateMergedSectionSizes,
+  validateTwinSection,
+} from '../../lib/twin-document-rules';
 import type { Parsed } from './identity-input';
 import type { StoredTwin, TwinWrite } from './twin-records';
 
@@ -84,14 +88,15 @@ const MERGED_SECTIONS: readonly { section: TwinSection; path: string; doc: (t: S
   ];
 
 /**
- * After a write: each section it wrote must still fit its limits (§5 "operations that would exceed a
- * limit are rejected"; the limits are per section). Sections the write left alone were checked when
- * they were written, so walking them again on every update would only cost time.
+ * After a write: each section it wrote must still fit its size limits (§5 "operations that would exceed
+ * a limit are rejected"; the limits are per section). Its input was validated whole before the merge,
+ * so only sizes are left to check (validateMergedSectionSizes); sections the write left alone were
+ * checked when they were written.
  */
 export function validateMergedTwin(twin: StoredTwin, written: readonly TwinSection[]): Problem[] {
   const problems: Problem[] = [];
   for (const { section, path, doc } of MERGED_SECTIONS) {
-    if (written.includes(section)) problems.push(...validateTwinSection(section, doc(twin), path));
+    if (written.includes(section)) problems.push(...validateMergedSectionSizes(section, doc(twin), path));
   }
   return problems;
 }

@@ -8,6 +8,7 @@ import {
   TWIN_LIMITS,
   twinDocumentSize,
   twinStringSize,
+  validateMergedSectionSizes,
   validateTwinSection,
 } from '../../lib/twin-document-rules';
 
@@ -216,5 +217,38 @@ describe('validateTwinSection', () => {
     const patch = { p2: 'y'.repeat(4000) };
     assert.deepEqual(validateTwinSection('tags', patch, 'patch', { isPatch: true }), []);
     assert.match(messages('tags', applyMergePatch(current, patch)), /tags is 12006 bytes/);
+  });
+});
+
+describe('validateMergedSectionSizes (after a merge of valid inputs, only sizes can break)', () => {
+  const key = fc.stringMatching(/^[a-z]{1,6}$/);
+  const section = fc.dictionary(key, fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 });
+
+  test('finds exactly what the full validation finds on the merge of a valid document and a valid patch', () => {
+    fc.assert(
+      fc.property(section, section, (doc, patch) => {
+        fc.pre(validateTwinSection('reported', doc, 'r').length === 0);
+        fc.pre(validateTwinSection('reported', patch, 'r', { isPatch: true }).length === 0);
+        const merged = applyMergePatch(doc as JsonObject, patch as JsonObject);
+        assert.deepEqual(
+          validateMergedSectionSizes('reported', merged, 'r'),
+          validateTwinSection('reported', merged, 'r'),
+        );
+      }),
+    );
+  });
+
+  test('a property grown past 4 KB by a merge, and a section past its limit, are reported with their paths', () => {
+    const half = 'x'.repeat(2100);
+    const merged = applyMergePatch({ big: { a: half } }, { big: { b: half } });
+    assert.match(
+      formatProblems(validateMergedSectionSizes('reported', merged, 'properties.reported')),
+      /properties\.reported\.big: property is 4205 bytes .* the maximum is 4096/,
+    );
+    const full = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`k${i}`, 'y'.repeat(4000)]));
+    assert.match(
+      formatProblems(validateMergedSectionSizes('tags', full, 'tags')),
+      /tags: tags is 36018 bytes .* the maximum is 8192/,
+    );
   });
 });
