@@ -109,7 +109,8 @@ export function validateTwinSection(
 /**
  * The limits a merge can break in a section whose every input was already valid (validateTwinSection on
  * the patch or replacement): keys, values, nulls and depth of the merged document come from valid inputs
- * (a merged object sits at the same depth as the objects it came from), so only sizes can grow, per
+ * (a merged object sits at the same depth as the objects it came from; a patch's nulls are refused inside
+ * arrays, the one place a merge would keep them), so only sizes can grow, per
  * top-level property and for the whole section. Walking keys and values again on every write (each
  * device ack is one) would cost time and find nothing.
  */
@@ -139,6 +140,8 @@ export function validateMergedSectionSizes(section: TwinSection, doc: JsonObject
 interface Walk {
   problems: Problem[];
   isPatch: boolean;
+  /** Under an array: a merge patch replaces arrays whole, so a null there is data, never a delete. */
+  inArray?: boolean;
 }
 
 /** §5 keys: non-empty, ≤ 1 KB, no `.`, `$`, space or C0/C1 control characters. */
@@ -170,7 +173,7 @@ function checkKey(walk: Walk, key: string, path: string): void {
 function checkValue(walk: Walk, value: unknown, path: string, level: number, isMember: boolean): void {
   const say = (message: string) => walk.problems.push({ path, message });
   if (value === null) {
-    if (!isMember) say('null is not allowed inside arrays');
+    if (!isMember || walk.inArray) say('null is not allowed inside arrays');
     else if (!walk.isPatch) say('null is only allowed in a patch, where it deletes the property');
   } else if (typeof value === 'string') {
     const size = twinStringSize(value);
@@ -179,7 +182,8 @@ function checkValue(walk: Walk, value: unknown, path: string, level: number, isM
   } else if (typeof value === 'number') {
     checkNumber(value, say);
   } else if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) checkValue(walk, item, childPath(path, i), level, false);
+    const inArray = walk.inArray ? walk : { ...walk, inArray: true };
+    for (const [i, item] of value.entries()) checkValue(inArray, item, childPath(path, i), level, false);
   } else if (isJsonObject(value)) {
     checkObject(walk, value, path, level + 1);
   } else if (typeof value !== 'boolean') {

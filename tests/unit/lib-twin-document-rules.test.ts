@@ -238,6 +238,15 @@ describe('validateMergedSectionSizes (after a merge of valid inputs, only sizes 
     );
   });
 
+  test("a patch's null inside an object inside an array is refused: a merge would keep it as data", () => {
+    // The counterexample fast-check found for the property above before the patch rule covered it.
+    assert.equal(
+      formatProblems(validateTwinSection('reported', { a: [{ b: null }] }, 'r', { isPatch: true })),
+      'r.a[0].b: null is not allowed inside arrays',
+    );
+    assert.deepEqual(validateTwinSection('reported', { a: { b: null } }, 'r', { isPatch: true }), []);
+  });
+
   test('a property grown past 4 KB by a merge, and a section past its limit, are reported with their paths', () => {
     const half = 'x'.repeat(2100);
     const merged = applyMergePatch({ big: { a: half } }, { big: { b: half } });
