@@ -19,12 +19,11 @@ import {
   targetQueryText,
 } from './configuration-records';
 import { identityEtag } from './identity-records';
-import { deviceRowOf } from './query-operations';
+import { rowTwinRenderer } from './query-operations';
 import { appliedRefKey } from './sqlite-configurations';
 import type { PositionedRow } from './sqlite-registry';
 import { checkEtag, type StoreContext, unwrap } from './store-context';
 import { matchesQuery, type ParsedQuery } from './twin-query';
-import { renderServiceTwin } from './twin-records';
 
 /** IoT Hub allows up to 100 configurations per hub (§8.4); the local hub keeps the same bound. */
 export const MAX_CONFIGURATIONS = 100;
@@ -103,18 +102,10 @@ export function forEachTwin(
   kind: 'devices' | 'devices.modules',
   visit: (twin: JsonObject, row: PositionedRow) => void,
 ): void {
-  const deviceOf = deviceRowOf(ctx);
+  const twinOf = rowTwinRenderer(ctx);
   ctx.db.scanAfter(kind === 'devices' ? 'device' : 'module', 0, (row) => {
-    const { deviceId, moduleId } = row.identity;
     // Only matched and counted, never returned: no copies of the freshly read row.
-    const twin = renderServiceTwin(
-      deviceOf(row).identity,
-      row.identity,
-      row.twin,
-      ctx.runtime.get(deviceId, moduleId),
-      { copy: false },
-    );
-    visit(twin as unknown as JsonObject, row);
+    visit(twinOf(row, { copy: false }), row);
     return true;
   });
 }

@@ -53,6 +53,27 @@ export function deviceRowOf(ctx: StoreContext): (row: IdentityRow) => IdentityRo
   };
 }
 
+/**
+ * Renders scanned rows as the service sees their twins (what queries and conditions are evaluated
+ * against), each module's device row read once (deviceRowOf). `copy: false` for twins that are only
+ * matched or counted, never returned.
+ */
+export function rowTwinRenderer(
+  ctx: StoreContext,
+): (row: IdentityRow, options?: { copy?: boolean }) => JsonObject {
+  const deviceOf = deviceRowOf(ctx);
+  return (row, options) => {
+    const { deviceId, moduleId } = row.identity;
+    return renderServiceTwin(
+      deviceOf(row).identity,
+      row.identity,
+      row.twin,
+      ctx.runtime.get(deviceId, moduleId),
+      options,
+    ) as unknown as JsonObject;
+  };
+}
+
 /** Twins of devices or modules matching the query, one page after the token's row. */
 export function queryTwins(ctx: StoreContext, query: unknown, pageSize: number, token?: string): QueryPage {
   const text = typeof query === 'string' ? query : undefined;
@@ -62,18 +83,12 @@ export function queryTwins(ctx: StoreContext, query: unknown, pageSize: number, 
   const after = decodeToken(token);
   const wanted = Number.isFinite(pageSize) ? Math.floor(pageSize) : QUERY_PAGE_DEFAULT;
   const size = Math.max(1, Math.min(QUERY_PAGE_MAX, wanted));
-  const deviceOf = deviceRowOf(ctx);
+  const twinOf = rowTwinRenderer(ctx);
   const items: JsonObject[] = [];
   let last = after;
   let more = false;
   const visit = (row: PositionedRow): boolean => {
-    const { deviceId, moduleId } = row.identity;
-    const twin = renderServiceTwin(
-      deviceOf(row).identity,
-      row.identity,
-      row.twin,
-      ctx.runtime.get(deviceId, moduleId),
-    ) as unknown as JsonObject;
+    const twin = twinOf(row);
     if (!matchesQuery(twin, parsed.where)) return true;
     // One match beyond the page: there is a next page, and the last page gets no token (§0.10).
     if (items.length === size) {
