@@ -23,6 +23,28 @@ export function applyMergePatch(target: JsonObject, patch: JsonObject): JsonObje
 }
 
 /**
+ * `applyMergePatch` for documents nobody changes in place (the local hub's stored twins, which it freezes):
+ * the same result, but only the objects on the patched paths are new; every subtree the patch leaves alone
+ * is shared with `target`, and the patch's values are copied. A device's ack then costs the size of the ack,
+ * not of its whole reported section. `target` is not mutated.
+ */
+export function applyMergePatchSharing(target: JsonObject, patch: JsonObject): JsonObject {
+  // Spread defines own properties, so a "__proto__" key stays data (as setOwnProperty does).
+  const result: JsonObject = { ...target };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) {
+      delete result[key];
+    } else if (isJsonObject(value)) {
+      const base = Object.hasOwn(result, key) ? result[key] : undefined;
+      setOwnProperty(result, key, applyMergePatchSharing(isJsonObject(base) ? base : {}, value));
+    } else {
+      setOwnProperty(result, key, cloneJson(value));
+    }
+  }
+  return result;
+}
+
+/**
  * The smallest patch turning `from` into `to`: removed keys become `null`, changed nested objects
  * recurse, anything else changed is copied from `to`. `diffToMergePatch(a, a)` is `{}`.
  * A merge patch cannot express a `null` value inside `to`'s objects (null means delete), so such

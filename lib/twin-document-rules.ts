@@ -32,12 +32,18 @@ const READ_ONLY_ROOT_KEYS: readonly string[] = ['$metadata', '$version', '$etag'
 
 /** Unicode general category Cc = C0 (U+0000–U+001F), DEL and C1 (U+0080–U+009F). */
 const CONTROL_CHAR = /\p{Cc}/u;
+/** Anything but U+0020–U+007E: the strings whose size needs the code-point walk. */
+const BEYOND_PRINTABLE_ASCII = /[^\x20-\x7e]/;
+/** A character some key rule is about (§5): the full check runs only for keys holding one. */
+const KEY_RULE_CHAR = /[.$ \p{Cc}]/u;
 
 /**
  * §5: strings (keys and values) count their characters (code points), excluding C0/C1 controls.
  * Every "KB" limit below (keys, strings, properties, sections) is measured this way, as the hub does.
  */
 export function twinStringSize(s: string): number {
+  // Printable ASCII only (nearly every key and value): one code point per UTF-16 unit, no controls.
+  if (!BEYOND_PRINTABLE_ASCII.test(s)) return s.length;
   let count = 0;
   for (const ch of s) if (!CONTROL_CHAR.test(ch)) count++;
   return count;
@@ -84,11 +90,14 @@ export function validateTwinSection(
   }
   const problems: Problem[] = [];
   const walk: Walk = { problems, isPatch: opts.isPatch === true };
+  let total = 0;
   for (const [key, value] of Object.entries(doc)) {
     const keyPath = childPath(path, key);
     checkKey(walk, key, keyPath);
     checkValue(walk, value, keyPath, 0, true);
     const size = twinStringSize(key) + twinValueSize(value);
+    // The section's size is twinDocumentSize's: read-only root keys (refused above) do not count.
+    if (!READ_ONLY_ROOT_KEYS.includes(key)) total += size;
     if (size > TWIN_LIMITS.propertyBytes) {
       problems.push({
         path: keyPath,
@@ -96,7 +105,6 @@ export function validateTwinSection(
       });
     }
   }
-  const total = twinDocumentSize(doc);
   if (total > SECTION_LIMIT[section]) {
     problems.push({
       path,
@@ -146,11 +154,11 @@ interface Walk {
 
 /** §5 keys: non-empty, ≤ 1 KB, no `.`, `$`, space or C0/C1 control characters. */
 function checkKey(walk: Walk, key: string, path: string): void {
-  const say = (message: string) => walk.problems.push({ path, message });
-  if (key === '') say('property name is empty');
+  if (key === '') say(walk, path, 'property name is empty');
   const size = twinStringSize(key);
   if (size > TWIN_LIMITS.keyBytes)
-    say(`property name is ${size} bytes; the maximum is ${TWIN_LIMITS.keyBytes}`);
+    say(walk, path, `property name is ${size} bytes; the maximum is ${TWIN_LIMITS.keyBytes}`);
+  if (!KEY_RULE_CHAR.test(key)) return;
   const bad = [
     key.includes('.') ? '"."' : '',
     key.includes('$') ? '"$"' : '',
@@ -159,6 +167,8 @@ function checkKey(walk: Walk, key: string, path: string): void {
   ].filter((b) => b !== '');
   if (bad.length > 0) {
     say(
+      walk,
+      path,
       `property name contains ${bad.join(', ')}; names must not contain ".", "$", space or control characters`,
     );
   }
@@ -171,23 +181,23 @@ function checkKey(walk: Walk, key: string, path: string): void {
  * `isMember` tells an object member (where a patch may use null to delete) from an array element.
  */
 function checkValue(walk: Walk, value: unknown, path: string, level: number, isMember: boolean): void {
-  const say = (message: string) => walk.problems.push({ path, message });
   if (value === null) {
-    if (!isMember || walk.inArray) say('null is not allowed inside arrays');
-    else if (!walk.isPatch) say('null is only allowed in a patch, where it deletes the property');
+    if (!isMember || walk.inArray) say(walk, path, 'null is not allowed inside arrays');
+    else if (!walk.isPatch) say(walk, path, 'null is only allowed in a patch, where it deletes the property');
   } else if (typeof value === 'string') {
     const size = twinStringSize(value);
     if (size > TWIN_LIMITS.propertyBytes)
-      say(`string is ${size} bytes; the maximum is ${TWIN_LIMITS.propertyBytes}`);
+      say(walk, path, `string is ${size} bytes; the maximum is ${TWIN_LIMITS.propertyBytes}`);
   } else if (typeof value === 'number') {
-    checkNumber(value, say);
+    const problem = numberProblem(value);
+    if (problem) say(walk, path, problem);
   } else if (Array.isArray(value)) {
     const inArray = walk.inArray ? walk : { ...walk, inArray: true };
     for (const [i, item] of value.entries()) checkValue(inArray, item, childPath(path, i), level, false);
   } else if (isJsonObject(value)) {
     checkObject(walk, value, path, level + 1);
   } else if (typeof value !== 'boolean') {
-    say(`${describe(value)} is not a JSON value; use a string, number, boolean, object or array`);
+    say(walk, path, `${describe(value)} is not a JSON value; use a string, number, boolean, object or array`);
   }
 }
 
@@ -206,17 +216,20 @@ function checkObject(walk: Walk, value: JsonObject, path: string, level: number)
   }
 }
 
-function checkNumber(value: number, say: (message: string) => void): void {
-  if (!Number.isFinite(value)) {
-    say(`${value} is not a finite number; JSON has no NaN or Infinity`);
-  } else if (
-    Number.isInteger(value) &&
-    (value < TWIN_LIMITS.minSafeInteger || value > TWIN_LIMITS.maxSafeInteger)
-  ) {
-    say(
-      `integer ${value} is out of range; valid integers are ${TWIN_LIMITS.minSafeInteger} to ${TWIN_LIMITS.maxSafeInteger}`,
-    );
+function numberProblem(value: number): string | undefined {
+  if (!Number.isFinite(value)) return `${value} is not a finite number; JSON has no NaN or Infinity`;
+  if (Number.isInteger(value) && (value < TWIN_LIMITS.minSafeInteger || value > TWIN_LIMITS.maxSafeInteger)) {
+    return `integer ${value} is out of range; valid integers are ${TWIN_LIMITS.minSafeInteger} to ${TWIN_LIMITS.maxSafeInteger}`;
   }
+  return undefined;
+}
+
+/**
+ * A plain function, not a closure per call: the walk runs for every key of every twin write (each device
+ * ack), and a closure made per visited value was a measurable part of it.
+ */
+function say(walk: Walk, path: string, message: string): void {
+  walk.problems.push({ path, message });
 }
 
 function describe(value: unknown): string {

@@ -48,8 +48,8 @@ export function openHubState(o: OpenHubStateOptions): HubState {
   // read or write runs after the queued ones are written, so it sees them, in arrival order.
   const reported = new ReportedBatch({
     transaction: (writes) => db.transaction(writes),
-    // Nested in the batch's transaction: a savepoint, so a refused patch leaves the others.
-    patchOne: (d, m, patch) => db.transaction(() => twins.patchReported(ctx, d, m, patch)),
+    // In the batch's transaction, no savepoint: patchReported writes once, last, after every check (reported-batch.ts).
+    patchOne: (d, m, patch) => twins.patchReported(ctx, d, m, patch),
     isOpen: () => !closed,
     closedError: () => hubErrors.serverError('the hub state is closed'),
   });

@@ -7,9 +7,11 @@
  * The guarantees stay those of one write per patch:
  * - each patch's `done` is called only after the transaction holding it committed, so a device is never
  *   told 204 for a write that kill -9 could still lose (docs/local-hub-durability.md);
- * - each patch runs in its own savepoint: one refused (HubError: bad key, too large) is answered with its
- *   error and leaves the others; any other failure rolls the whole batch back and every patch of it is
- *   answered with that error, none written;
+ * - one patch refused (HubError: bad key, too large, unknown module) is answered with its error and leaves
+ *   the others: `patchOne` makes its single write last, after every check that can refuse it, so a refused
+ *   patch has written nothing and needs no savepoint (savepoints were about a quarter of an ack's store time);
+ *   any other failure rolls the whole batch back and every patch of it is answered with that error, none
+ *   written;
  * - the batch is written before any other read or write of the store (hub-state-store.ts calls `flush`
  *   first), so every operation sees the patches queued before it, in the order the hub received them.
  */
@@ -27,7 +29,10 @@ interface QueuedPatch {
 export interface ReportedBatchOptions {
   /** Runs `writes` in one transaction, committed when it returns, rolled back when it throws. */
   transaction: <T>(writes: () => T) => T;
-  /** One patch, in a savepoint of that transaction: returns the new reported `$version`. */
+  /**
+   * One patch, inside that transaction: returns the new reported `$version`. It must write nothing before
+   * it can no longer be refused (one write, last), since no savepoint undoes a refused patch's writes.
+   */
   patchOne: (deviceId: string, moduleId: string | null, patch: unknown) => number;
   /** Whether the store can still write (closed: every queued patch is answered with `closedError()`). */
   isOpen: () => boolean;
@@ -71,7 +76,7 @@ export class ReportedBatch {
     try {
       return { version: this.o.patchOne(item.deviceId, item.moduleId, item.patch) };
     } catch (error) {
-      // A refused patch (its savepoint rolled back) is that patch's answer; anything else fails the batch.
+      // A refused patch (it wrote nothing) is that patch's answer; anything else fails the batch.
       if (isHubError(error)) return { error };
       throw error;
     }

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { ensurePrivateDirectory, ensurePrivateFile } from '../private-files';
 import type { StoredIdentity } from './identity-records';
+import { RowCache } from './row-cache';
 import type { StoredTwin } from './twin-records';
 
 export const DATABASE_FILE = 'hub.sqlite';
@@ -32,6 +33,15 @@ interface RawRow {
   twin: string;
 }
 
+/** A scanned row with its key, so a row the cache holds is not parsed again. */
+interface KeyedRawRow extends RawRow {
+  deviceId: string;
+  moduleId: string;
+}
+
+/** What a listing or scan reads: the key too, so a row the cache holds is not parsed again. */
+const KEYED_COLUMNS = 'device_id AS deviceId, module_id AS moduleId, identity, twin';
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS identities (
   device_id TEXT NOT NULL,
@@ -46,6 +56,8 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 export class SqliteRegistry {
   private readonly db: Database.Database;
   private readonly stmt;
+  /** Parsed rows (row-cache.ts): reads of a row written or read before parse nothing. */
+  private readonly cache = new RowCache();
   /** Built once: better-sqlite3's wrapper costs 15x a call to build (nested calls become savepoints). */
   private readonly inTransaction: (fn: () => unknown) => unknown;
 
@@ -72,18 +84,18 @@ export class SqliteRegistry {
       delete: db.prepare<[string, string]>('DELETE FROM identities WHERE device_id = ? AND module_id = ?'),
       deleteDevice: db.prepare<[string]>('DELETE FROM identities WHERE device_id = ?'),
       // rowid order = creation order (upserts keep the rowid).
-      listDevices: db.prepare<[number], RawRow>(
-        "SELECT identity, twin FROM identities WHERE module_id = '' ORDER BY rowid LIMIT ?",
+      listDevices: db.prepare<[number], KeyedRawRow>(
+        `SELECT ${KEYED_COLUMNS} FROM identities WHERE module_id = '' ORDER BY rowid LIMIT ?`,
       ),
-      listModules: db.prepare<[string], RawRow>(
-        "SELECT identity, twin FROM identities WHERE device_id = ? AND module_id <> '' ORDER BY rowid",
+      listModules: db.prepare<[string], KeyedRawRow>(
+        `SELECT ${KEYED_COLUMNS} FROM identities WHERE device_id = ? AND module_id <> '' ORDER BY rowid`,
       ),
       // Keyset scans: a seek on the rowid b-tree, so a page costs the same wherever it starts.
-      devicesAfter: db.prepare<[number], RawRow & { position: number }>(
-        "SELECT rowid AS position, identity, twin FROM identities WHERE module_id = '' AND rowid > ? ORDER BY rowid",
+      devicesAfter: db.prepare<[number], KeyedRawRow & { position: number }>(
+        `SELECT rowid AS position, ${KEYED_COLUMNS} FROM identities WHERE module_id = '' AND rowid > ? ORDER BY rowid`,
       ),
-      modulesAfter: db.prepare<[number], RawRow & { position: number }>(
-        "SELECT rowid AS position, identity, twin FROM identities WHERE module_id <> '' AND rowid > ? ORDER BY rowid",
+      modulesAfter: db.prepare<[number], KeyedRawRow & { position: number }>(
+        `SELECT rowid AS position, ${KEYED_COLUMNS} FROM identities WHERE module_id <> '' AND rowid > ? ORDER BY rowid`,
       ),
       deviceKeys: db.prepare<[], { deviceId: string }>(
         "SELECT device_id AS deviceId FROM identities WHERE module_id = '' ORDER BY rowid",
@@ -111,12 +123,25 @@ export class SqliteRegistry {
       const file = path.join(o.dataDir, DATABASE_FILE);
       ensurePrivateFile(file);
       db = new Database(file);
-      db.pragma('journal_mode = WAL');
+      // A hub restarting right after the previous one stopped waits for its lock this long.
+      db.pragma('busy_timeout = 5000');
+      // One hub per data directory: the lock is taken at the first access and held until close, so a
+      // second process is refused rather than writing behind this one's row cache (row-cache.ts).
+      db.pragma('locking_mode = EXCLUSIVE');
+      try {
+        db.pragma('journal_mode = WAL');
+      } catch (error) {
+        db.close();
+        throw isBusy(error)
+          ? new Error(
+              `Another local hub is using the data directory ${o.dataDir} (its database ${DATABASE_FILE} is locked); stop that hub, or give this one another data directory`,
+            )
+          : error;
+      }
       // NORMAL, WAL's usual setting: a commit is written to the WAL (survives the hub being killed) and
       // fsynced at checkpoints. FULL fsynced every commit: 15x the cost per write (bench/scale.ts), held
       // on the hub's event loop, to also survive power loss, which a local development hub need not.
       db.pragma('synchronous = NORMAL');
-      db.pragma('busy_timeout = 5000');
     } else {
       db = new Database(':memory:');
     }
@@ -133,27 +158,35 @@ export class SqliteRegistry {
   }
 
   get(deviceId: string, moduleId: string | null): IdentityRow | undefined {
+    const cached = this.cache.get(deviceId, moduleId ?? '');
+    if (cached) return cached;
     const raw = this.stmt.get.get(deviceId, moduleId ?? '');
-    return raw ? parseRow(raw) : undefined;
+    return raw ? this.cache.set(deviceId, moduleId ?? '', parseRow(raw)) : undefined;
   }
 
-  /** The twin alone (a reported patch needs nothing else): half the parsing of `get`. */
+  /** The twin alone (a reported patch needs nothing else). */
   getTwin(deviceId: string, moduleId: string | null): StoredTwin | undefined {
-    const raw = this.stmt.getTwin.get(deviceId, moduleId ?? '');
-    return raw ? (JSON.parse(raw.twin) as StoredTwin) : undefined;
+    return this.get(deviceId, moduleId)?.twin;
   }
 
   has(deviceId: string, moduleId: string | null): boolean {
+    if (this.cache.get(deviceId, moduleId ?? '')) return true;
     return this.stmt.has.get(deviceId, moduleId ?? '') !== undefined;
   }
 
-  /** Writes the twin of an existing row, leaving its identity as stored (no need to serialize it again). */
+  /**
+   * Writes the twin of an existing row, leaving its identity as stored (no need to serialize it again).
+   * `twin` is kept as the cached row's twin: the caller must not change it afterwards.
+   */
   putTwin(deviceId: string, moduleId: string | null, twin: StoredTwin): void {
     const { changes } = this.stmt.putTwin.run(JSON.stringify(twin), deviceId, moduleId ?? '');
     // Callers load the row in the same transaction first; a twin without its row would be a bug.
     if (changes !== 1) throw new Error(`no identity row ${deviceId}/${moduleId ?? ''} to write the twin of`);
+    const cached = this.cache.get(deviceId, moduleId ?? '');
+    if (cached) this.cache.set(deviceId, moduleId ?? '', { identity: cached.identity, twin });
   }
 
+  /** Inserts or replaces a row; `row` is kept as the cached row: the caller must not change it afterwards. */
   put(row: IdentityRow): void {
     const { identity, twin } = row;
     this.stmt.upsert.run(
@@ -162,35 +195,46 @@ export class SqliteRegistry {
       JSON.stringify(identity),
       JSON.stringify(twin),
     );
+    this.cache.set(identity.deviceId, identity.moduleId ?? '', { identity, twin });
   }
 
   delete(deviceId: string, moduleId: string | null): void {
     this.stmt.delete.run(deviceId, moduleId ?? '');
+    this.cache.delete(deviceId, moduleId ?? '');
   }
 
   /** The device row and all its module rows. */
   deleteDevice(deviceId: string): void {
     this.stmt.deleteDevice.run(deviceId);
+    this.cache.deleteDevice(deviceId);
   }
 
   listDevices(limit: number): IdentityRow[] {
-    return this.stmt.listDevices.all(limit).map(parseRow);
+    return this.stmt.listDevices.all(limit).map((raw) => this.parseKeyed(raw));
   }
 
   listModules(deviceId: string): IdentityRow[] {
-    return this.stmt.listModules.all(deviceId).map(parseRow);
+    return this.stmt.listModules.all(deviceId).map((raw) => this.parseKeyed(raw));
   }
 
   /**
    * Visits the device (or module) rows after `position` in rowid order, reading and parsing one row
    * at a time, until `visit` returns false or the rows run out. A callback rather than an iterator:
    * the loop below always closes the statement, and an open one would refuse every write.
+   * Rows the cache holds are not parsed again; scanned rows are not added to it (a scan of every twin
+   * would push out the rows that are being worked on).
    */
   scanAfter(kind: RowKind, position: number, visit: (row: PositionedRow) => boolean): void {
     const stmt = kind === 'device' ? this.stmt.devicesAfter : this.stmt.modulesAfter;
     for (const raw of stmt.iterate(position)) {
-      if (!visit({ position: raw.position, ...parseRow(raw) })) break;
+      const row = this.cache.get(raw.deviceId, raw.moduleId) ?? parseRow(raw);
+      if (!visit({ position: raw.position, identity: row.identity, twin: row.twin })) break;
     }
+  }
+
+  /** A listed row, from the cache when it holds it (listing adds nothing to it, like a scan). */
+  private parseKeyed(raw: KeyedRawRow): IdentityRow {
+    return this.cache.get(raw.deviceId, raw.moduleId) ?? parseRow(raw);
   }
 
   /** The ids of every device (or module) row in rowid order, nothing parsed (`moduleId` null for a device). */
@@ -215,14 +259,27 @@ export class SqliteRegistry {
     return build(this.db);
   }
 
-  /** Runs `fn` in one transaction: everything or nothing is written (rolled back on throw). */
+  /**
+   * Runs `fn` in one transaction (a savepoint when nested): everything or nothing is written (rolled back
+   * on throw). A throw may have undone writes the cache already holds, so the cache is dropped then.
+   */
   transaction<T>(fn: () => T): T {
-    return this.inTransaction(fn) as T;
+    try {
+      return this.inTransaction(fn) as T;
+    } catch (error) {
+      this.cache.clear();
+      throw error;
+    }
   }
 
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
 
 function parseRow(raw: RawRow): IdentityRow {

@@ -3,7 +3,7 @@
  * stamp (`$lastUpdated`, plus `$lastUpdatedVersion` for desired), so deletions stay traceable on
  * the parent. The metadata tree mirrors the document: leaves (arrays included) hold only the stamp.
  */
-import { cloneJson, isJsonObject, type JsonObject, setOwnProperty } from '../../lib/json-types';
+import { isJsonObject, type JsonObject, setOwnProperty } from '../../lib/json-types';
 
 export interface MetadataStamp {
   $lastUpdated: string;
@@ -30,10 +30,12 @@ export function buildMetadata(doc: JsonObject, stamp: MetadataStamp): JsonObject
  * Metadata after a merge patch, mirroring lib/merge-patch.ts: `null` drops the key's metadata,
  * objects recurse (over `{}` when the old value was not an object), anything else is a leaf.
  * Document keys never start with `$` (lib/twin-document-rules.ts), so they cannot clash with the stamp.
+ * Like `applyMergePatchSharing`, only the levels the patch touches are new; the rest is shared with `meta`
+ * (stored twins are never changed in place: row-cache.ts freezes them).
  */
 export function patchMetadata(meta: JsonObject, patch: JsonObject, stamp: MetadataStamp): JsonObject {
-  const result = cloneJson(meta);
-  Object.assign(result, stampOf(stamp));
+  // Spread defines own properties, so a "__proto__" key stays data.
+  const result: JsonObject = { ...meta, ...stampOf(stamp) };
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) {
       delete result[key];

@@ -195,7 +195,11 @@ export function getDeviceFacingTwin(
   return renderDeviceFacingTwin(loadTwin(ctx, deviceId, moduleId));
 }
 
-/** Returns the new reported `$version` (the MQTT response carries it, docs/iot-hub-behaviour.md §3.3). */
+/**
+ * Returns the new reported `$version` (the MQTT response carries it, docs/iot-hub-behaviour.md §3.3).
+ * Writes once, as its last step, after every check that can refuse the patch: the reported batch relies on
+ * it (a refused patch has written nothing, so it needs no savepoint; reported-batch.ts).
+ */
 export function patchReported(
   ctx: StoreContext,
   deviceId: string,

@@ -3,7 +3,7 @@
  * its etag, versions and `$metadata`, and the wire views (service and device-facing).
  */
 import { cloneJson, type JsonObject } from '../../lib/json-types';
-import { applyMergePatch } from '../../lib/merge-patch';
+import { applyMergePatchSharing } from '../../lib/merge-patch';
 import type { DeviceFacingTwin } from '../hub-state';
 import type { ServiceTwin } from './hub-state-types';
 import type { ConnectionRuntime, StoredIdentity } from './identity-records';
@@ -49,11 +49,11 @@ export interface TwinWrite {
 /** Service PATCH: merge into tags and/or desired (null deletes, objects merge). */
 export function patchServiceTwin(twin: StoredTwin, write: TwinWrite, now: string): StoredTwin {
   const next = cloneTwin(twin);
-  if (write.tags) next.tags = applyMergePatch(twin.tags, write.tags);
+  if (write.tags) next.tags = applyMergePatchSharing(twin.tags, write.tags);
   if (write.desired) {
     const version = twin.desired.version + 1;
     next.desired = {
-      doc: applyMergePatch(twin.desired.doc, write.desired),
+      doc: applyMergePatchSharing(twin.desired.doc, write.desired),
       metadata: patchMetadata(twin.desired.metadata, write.desired, {
         $lastUpdated: now,
         $lastUpdatedVersion: version,
@@ -81,7 +81,7 @@ export function replaceServiceTwin(twin: StoredTwin, write: Required<TwinWrite>,
 export function patchReported(twin: StoredTwin, patch: JsonObject, now: string): StoredTwin {
   const next = cloneTwin(twin);
   next.reported = {
-    doc: applyMergePatch(twin.reported.doc, patch),
+    doc: applyMergePatchSharing(twin.reported.doc, patch),
     metadata: patchMetadata(twin.reported.metadata, patch, { $lastUpdated: now }),
     version: twin.reported.version + 1,
   };

@@ -64,12 +64,54 @@ test('the database runs in WAL mode in <dataDir>/hub.sqlite', () => {
   try {
     const state = openHubState({ dataDir: dir });
     state.createDevice('d1', {});
+    // Read once the hub let go of it: while it runs, it holds the database alone (next test).
+    state.close();
     const db = new Database(path.join(dir, DATABASE_FILE), { readonly: true });
     try {
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     } finally {
       db.close();
-      state.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('one hub per data directory: a second one is refused with the reason, the first keeps working', () => {
+  const dir = tempDir();
+  try {
+    const first = openHubState({ dataDir: dir });
+    try {
+      first.createDevice('d1', {});
+      // Another process opening the file directly is refused too (no write can happen behind the hub's cache).
+      const other = new Database(path.join(dir, DATABASE_FILE), { timeout: 0 });
+      try {
+        assert.throws(() => other.prepare('SELECT COUNT(*) FROM identities').get(), /database is locked/);
+      } finally {
+        other.close();
+      }
+      assert.throws(
+        () => openHubState({ dataDir: dir }),
+        (error: Error) => {
+          assert.match(error.message, /Another local hub is using the data directory/);
+          assert.ok(error.message.includes(dir), error.message);
+          assert.match(error.message, /stop that hub, or give this one another data directory/);
+          return true;
+        },
+      );
+      first.createDevice('d2', {});
+      assert.equal(first.listDevices().length, 2);
+    } finally {
+      first.close();
+    }
+    const again = openHubState({ dataDir: dir });
+    try {
+      assert.deepEqual(
+        again.listDevices().map((d) => d.deviceId),
+        ['d1', 'd2'],
+      );
+    } finally {
+      again.close();
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { deepEqualJson, isJsonObject, type JsonObject, type JsonValue } from '../../lib/json-types';
-import { applyMergePatch, diffToMergePatch } from '../../lib/merge-patch';
+import { applyMergePatch, applyMergePatchSharing, diffToMergePatch } from '../../lib/merge-patch';
 
 /** JSON objects whose object members are never null (null in a merge patch means delete); arrays may hold null. */
 const { doc } = fc.letrec<{ doc: JsonObject; value: JsonValue; arrayItem: JsonValue }>((tie) => ({
@@ -77,6 +77,63 @@ describe('applyMergePatch', () => {
     );
   });
 });
+
+describe("applyMergePatchSharing (the local hub's frozen twins)", () => {
+  /** A patch: a random document, or the diff between two related ones (so with nulls that delete). */
+  const targetAndPatch = fc.oneof(
+    fc.tuple(doc, doc),
+    docPair.map(([a, b]) => [a, diffToMergePatch(a, b)] as [JsonObject, JsonObject]),
+  );
+
+  test('gives what applyMergePatch gives, on a frozen target, sharing only what the patch left alone', () => {
+    fc.assert(
+      fc.property(targetAndPatch, ([target, patch]) => {
+        const expected = applyMergePatch(target, patch);
+        const patchCopy = structuredClone(patch);
+        // Frozen, as the hub's cached rows are: any change of the target in place would throw.
+        const result = applyMergePatchSharing(deepFreeze(structuredClone(target)), patch);
+        assert.ok(deepEqualJson(result, expected), 'a different result than applyMergePatch');
+        assert.ok(deepEqualJson(patch, patchCopy), 'the patch was mutated');
+        const patchObjects = objectsIn(patch);
+        for (const o of objectsIn(result)) assert.ok(!patchObjects.has(o), 'the result aliases the patch');
+      }),
+    );
+  });
+
+  test('a subtree the patch does not touch is the same object; touched levels are new', () => {
+    const target = deepFreeze({ keep: { deep: [1, 2] }, edit: { x: 1, inner: { y: 2 } } } as JsonObject);
+    const result = applyMergePatchSharing(target, { edit: { x: 2 } });
+    assert.equal(result['keep'], target['keep']);
+    assert.notEqual(result['edit'], target['edit']);
+    assert.equal((result['edit'] as JsonObject)['inner'], (target['edit'] as JsonObject)['inner']);
+    assert.deepEqual(result, { keep: { deep: [1, 2] }, edit: { x: 2, inner: { y: 2 } } });
+  });
+
+  test('a "__proto__" key is data here too', () => {
+    const result = applyMergePatchSharing({}, JSON.parse('{"__proto__": {"polluted": true}}') as JsonObject);
+    assert.equal(Object.getPrototypeOf(result), Object.prototype);
+    assert.deepEqual(Object.keys(result), ['__proto__']);
+    const copied = applyMergePatchSharing(result, { other: 1 });
+    assert.deepEqual(Object.keys(copied), ['__proto__', 'other']);
+    assert.equal(Object.getPrototypeOf(copied), Object.prototype);
+  });
+});
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+function objectsIn(value: unknown, into = new Set<object>()): Set<object> {
+  if (typeof value === 'object' && value !== null) {
+    into.add(value);
+    for (const child of Object.values(value)) objectsIn(child, into);
+  }
+  return into;
+}
 
 describe('diffToMergePatch', () => {
   test('minimal patch: only what changed, removed keys as null', () => {
