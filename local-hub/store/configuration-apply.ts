@@ -21,6 +21,7 @@ import {
 } from './configuration-records';
 import type { Parsed } from './identity-input';
 import { deviceRowOf } from './query-operations';
+import { type AppliedRef, appliedRefKey } from './sqlite-configurations';
 import type { IdentityRow } from './sqlite-registry';
 import { type StoreContext, unwrap } from './store-context';
 import { parseTwinPatch, type TwinPatchWrite } from './twin-input';
@@ -64,6 +65,7 @@ export function applyConfigurations(ctx: StoreContext, scope: ApplyScope, logger
     return parsed;
   };
   const deviceOf = deviceRowOf(ctx);
+  const appliedOf = appliedLookup(ctx, scope);
   for (const { deviceId, moduleId } of scope === 'all' ? everyIdentity(ctx) : scope) {
     const row = ctx.db.get(deviceId, moduleId);
     if (!row) continue;
@@ -80,8 +82,18 @@ export function applyConfigurations(ctx: StoreContext, scope: ApplyScope, logger
     ) as unknown as JsonObject;
     const kind = moduleId === null ? 'devices' : 'devices.modules';
     const winner = candidates.find((c) => c.query.source === kind && matchesQuery(twin, c.query.where));
-    applyTo(ctx, row, winner?.configuration, patchOf, logger);
+    applyTo(ctx, row, winner?.configuration, { patchOf, appliedOf }, logger);
   }
+}
+
+/**
+ * Which configuration content a twin last got: for every twin, all marks read in one query (one per twin
+ * was a tenth of applying a configuration to 1,000 twins); for a few listed twins, one query each.
+ */
+function appliedLookup(ctx: StoreContext, scope: ApplyScope): (ref: AppliedRef) => string | undefined {
+  if (scope !== 'all') return (ref) => ctx.configurations.applied(ref);
+  const marks = ctx.configurations.allApplied();
+  return (ref) => marks.get(appliedRefKey(ref));
 }
 
 /** Collected first (keys only, nothing parsed): a scan holds a statement open, and SQLite refuses writes while it is. */
@@ -93,13 +105,17 @@ function applyTo(
   ctx: StoreContext,
   row: IdentityRow,
   winner: StoredConfiguration | undefined,
-  patchOf: (winner: StoredConfiguration) => Parsed<TwinPatchWrite>,
+  lookups: {
+    patchOf: (winner: StoredConfiguration) => Parsed<TwinPatchWrite>;
+    appliedOf: (ref: AppliedRef) => string | undefined;
+  },
   logger: HubLogger,
 ): void {
+  const { patchOf, appliedOf } = lookups;
   const { deviceId, moduleId, generationId } = row.identity;
   const ref = { deviceId, moduleId, generationId };
   const key = winner ? appliedKey(winner) : undefined;
-  if (ctx.configurations.applied(ref) === key) return;
+  if (appliedOf(ref) === key) return;
   if (!winner) {
     ctx.configurations.setApplied(ref, undefined);
     return;

@@ -30,7 +30,9 @@ export interface StoredTwin {
 export function twinEtag(counter: number): string {
   // allocUnsafe: all 8 bytes are written just below (it takes from Node's pool: cheaper per render).
   const buf = Buffer.allocUnsafe(8);
-  buf.writeBigUInt64BE(BigInt(counter));
+  // Two 32-bit halves rather than a BigInt: the counter is a safe integer, and this runs for every twin render.
+  buf.writeUInt32BE(Math.floor(counter / 0x1_0000_0000), 0);
+  buf.writeUInt32BE(counter >>> 0, 4);
   return buf.toString('base64');
 }
 
