@@ -9,36 +9,42 @@
  * - every write goes through SqliteRegistry, which updates the cache only after SQLite accepted the write;
  * - a transaction (or savepoint) that throws may have rolled back writes the cache already holds, so the
  *   registry clears the cache then (errors are rare; the next reads parse again);
- * - cached rows are deep-frozen: the store's rules are pure and build new objects, and a caller that tried
- *   to change a cached row in place would fail loudly (TypeError in strict mode) instead of changing what
- *   every later read returns.
+ * - nobody changes a cached row in place: the store's rules are pure and build new objects (sharing what a
+ *   write leaves alone). Under the test suite (`LOCAL_HUB_FREEZE_ROWS=1`, set by `npm test`) cached rows are
+ *   deep-frozen, so code that tried would fail loudly (TypeError in strict mode) in every test that reaches
+ *   it. Not in production: freezing was a quarter of a device ack's store time.
  *
- * Bounded: the least recently used rows go first (a Map keeps insertion order; a hit moves the row to the end).
+ * Bounded: the rows written or read from SQLite longest ago go first (a Map keeps insertion order; `set` moves
+ * a row to the end). A cache hit does not move it: that would cost every read a delete and an insert.
  */
 import type { IdentityRow } from './sqlite-registry';
 
 export const ROW_CACHE_DEFAULT_MAX = 20_000;
 
+/** Whether cached rows are deep-frozen (the test suite's safety net), unless a cache is told otherwise. */
+export function freezeRowsFromEnvironment(): boolean {
+  return process.env['LOCAL_HUB_FREEZE_ROWS'] === '1';
+}
+
 export class RowCache {
   private readonly rows = new Map<string, IdentityRow>();
+  private readonly max: number;
+  private readonly freeze: boolean;
 
-  constructor(private readonly max: number = ROW_CACHE_DEFAULT_MAX) {}
-
-  get(deviceId: string, moduleId: string): IdentityRow | undefined {
-    const key = rowKey(deviceId, moduleId);
-    const row = this.rows.get(key);
-    if (row !== undefined) {
-      this.rows.delete(key);
-      this.rows.set(key, row);
-    }
-    return row;
+  constructor(o: { max?: number; freeze?: boolean } = {}) {
+    this.max = o.max ?? ROW_CACHE_DEFAULT_MAX;
+    this.freeze = o.freeze ?? freezeRowsFromEnvironment();
   }
 
-  /** Stores `row` (frozen here, so the caller must not change it afterwards) and returns it. */
+  get(deviceId: string, moduleId: string): IdentityRow | undefined {
+    return this.rows.get(rowKey(deviceId, moduleId));
+  }
+
+  /** Stores `row` (the caller must not change it afterwards) and returns it. */
   set(deviceId: string, moduleId: string, row: IdentityRow): IdentityRow {
     const key = rowKey(deviceId, moduleId);
     this.rows.delete(key);
-    this.rows.set(key, deepFreeze(row));
+    this.rows.set(key, this.freeze ? deepFreeze(row) : row);
     if (this.rows.size > this.max) this.rows.delete(this.rows.keys().next().value!);
     return row;
   }

@@ -67,8 +67,17 @@ describe('row cache', () => {
     });
   });
 
-  test('rows read are frozen: a change in place throws instead of changing later reads', () => {
-    withRegistry((db) => {
+  test('under the test suite rows read are frozen: a change in place throws instead of changing later reads', () => {
+    // npm test sets it for every test and every hub they start (next test); set here too, for a run of this file alone.
+    const before = process.env['LOCAL_HUB_FREEZE_ROWS'];
+    process.env['LOCAL_HUB_FREEZE_ROWS'] = '1';
+    try {
+      withRegistry(assertFrozenRows);
+    } finally {
+      if (before === undefined) delete process.env['LOCAL_HUB_FREEZE_ROWS'];
+      else process.env['LOCAL_HUB_FREEZE_ROWS'] = before;
+    }
+    function assertFrozenRows(db: SqliteRegistry) {
       const row = db.get('d1', 'm1')!;
       assert.throws(() => {
         (row.twin.tags as Record<string, unknown>)['x'] = 1;
@@ -78,7 +87,16 @@ describe('row cache', () => {
       }, TypeError);
       assert.deepEqual(db.get('d1', 'm1')!.twin.tags, {});
       assert.equal(db.get('d1', 'm1')!.twin.desired.version, 1);
-    });
+    }
+  });
+
+  test('npm test turns freezing on for the whole suite; a cache outside it does not freeze', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8'));
+    assert.match(pkg.scripts.test, /LOCAL_HUB_FREEZE_ROWS=1 node /);
+    const cache = new RowCache({ freeze: false });
+    const row = { identity: {}, twin: { tags: {} } } as unknown as IdentityRow;
+    assert.equal(Object.isFrozen(cache.set('d', '', row).twin), false);
+    assert.equal(Object.isFrozen(new RowCache({ freeze: true }).set('d', '', row).twin), true);
   });
 
   test('scans, listings, has and deletes agree with what was written', () => {
@@ -103,12 +121,12 @@ describe('row cache', () => {
     });
   });
 
-  test('bounded: the least recently used row goes first', () => {
-    const cache = new RowCache(2);
+  test('bounded: the row stored longest ago goes first; storing a row again makes it the newest', () => {
+    const cache = new RowCache({ max: 2 });
     const row = (n: number) => ({ identity: { n }, twin: {} }) as unknown as IdentityRow;
     cache.set('a', '', row(1));
     cache.set('b', '', row(2));
-    assert.ok(cache.get('a', ''), 'a is now the most recently used');
+    cache.set('a', '', row(5));
     cache.set('c', '', row(3));
     assert.equal(cache.size, 2);
     assert.equal(cache.get('b', ''), undefined);
