@@ -68,9 +68,6 @@ export class SqliteRegistry {
       get: db.prepare<[string, string], RawRow>(
         'SELECT identity, twin FROM identities WHERE device_id = ? AND module_id = ?',
       ),
-      getTwin: db.prepare<[string, string], { twin: string }>(
-        'SELECT twin FROM identities WHERE device_id = ? AND module_id = ?',
-      ),
       has: db
         .prepare<[string, string], number>('SELECT 1 FROM identities WHERE device_id = ? AND module_id = ?')
         .pluck(),
