@@ -7,19 +7,8 @@ import { cloneJson, deepEqualJson, isJsonObject, type JsonObject, setOwnProperty
 
 /** Returns the patched document; neither input is mutated and the result shares no structure with them. */
 export function applyMergePatch(target: JsonObject, patch: JsonObject): JsonObject {
-  const result = cloneJson(target);
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) {
-      delete result[key];
-    } else if (isJsonObject(value)) {
-      // RFC 7386 §2: a patch object over a non-object starts from {}, which also drops nested nulls.
-      const base = Object.hasOwn(result, key) ? result[key] : undefined;
-      setOwnProperty(result, key, applyMergePatch(isJsonObject(base) ? base : {}, value));
-    } else {
-      setOwnProperty(result, key, cloneJson(value));
-    }
-  }
-  return result;
+  // Sharing with a private copy of the target is sharing with nothing the caller holds.
+  return applyMergePatchSharing(cloneJson(target), patch);
 }
 
 /**
@@ -35,6 +24,7 @@ export function applyMergePatchSharing(target: JsonObject, patch: JsonObject): J
     if (value === null) {
       delete result[key];
     } else if (isJsonObject(value)) {
+      // RFC 7386 §2: a patch object over a non-object starts from {}, which also drops nested nulls.
       const base = Object.hasOwn(result, key) ? result[key] : undefined;
       setOwnProperty(result, key, applyMergePatchSharing(isJsonObject(base) ? base : {}, value));
     } else {
