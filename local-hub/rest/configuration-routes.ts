@@ -2,7 +2,8 @@
  * Configurations, automatic device and module management (docs/iot-hub-behaviour.md §8.4):
  * `GET /configurations[?top=n]`, and `GET / PUT / DELETE /configurations/{id}`. PUT without If-Match
  * creates (409 when it exists), with If-Match (`*` or the etag) updates; DELETE honours If-Match.
- * Reading needs RegistryRead, writing RegistryWrite, as for identities.
+ * Reading needs RegistryRead, writing RegistryWrite, as for identities. Every one of them, reads and lists
+ * included, counts against the configuration throttle (20/min per unit on every tier, docs/iot-hub-behaviour.md §5).
  */
 import { hubErrors } from '../errors';
 import type { Route } from './routes';
@@ -16,6 +17,7 @@ export function configurationRoutes(): Route[] {
       method: 'GET',
       pattern: ['configurations'],
       access: 'registryRead',
+      throttle: 'configuration',
       hasBody: false,
       handle: ({ state, query }) => ({
         status: 200,
@@ -26,6 +28,7 @@ export function configurationRoutes(): Route[] {
       method: 'GET',
       pattern: ID,
       access: 'registryRead',
+      throttle: 'configuration',
       hasBody: false,
       handle: ({ state, params }) => ({ status: 200, body: state.getConfiguration(id(params)) }),
     },
@@ -33,6 +36,7 @@ export function configurationRoutes(): Route[] {
       method: 'PUT',
       pattern: ID,
       access: 'registryWrite',
+      throttle: 'configuration',
       hasBody: true,
       handle: ({ state, params, body, ifMatch }) => ({
         status: 200,
@@ -43,6 +47,7 @@ export function configurationRoutes(): Route[] {
       method: 'DELETE',
       pattern: ID,
       access: 'registryWrite',
+      throttle: 'configuration',
       hasBody: false,
       handle: ({ state, params, ifMatch }) => {
         state.deleteConfiguration(id(params), ifMatch);

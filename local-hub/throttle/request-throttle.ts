@@ -45,6 +45,7 @@ const CLASS_NAMES: Record<ThrottleClass, string> = {
   twinUpdate: 'twin updates',
   query: 'queries',
   directMethod: 'direct methods (in 8 KB units)',
+  configuration: 'configuration operations',
 };
 
 export function validateThrottleOptions(tier: unknown, units: unknown): string[] {

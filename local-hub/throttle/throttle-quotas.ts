@@ -1,12 +1,19 @@
 /**
  * IoT Hub's per-tier throttles (docs/iot-hub-behaviour.md §5, quotas doc dated 2025-05-21), per purchased unit.
  * Only the classes the local hub serves are listed: identity registry operations (bulk counts each
- * device), twin reads, twin updates and queries.
+ * device), twin reads, twin updates, queries, direct methods, and configuration operations (automatic
+ * device and module configurations, IoT Edge deployments: create, update, get, list, delete).
  */
 import type { BucketParams } from './token-bucket';
 
 export type HubTier = 'F1' | 'S1' | 'S2' | 'S3';
-export type ThrottleClass = 'identityRegistry' | 'twinRead' | 'twinUpdate' | 'query' | 'directMethod';
+export type ThrottleClass =
+  | 'identityRegistry'
+  | 'twinRead'
+  | 'twinUpdate'
+  | 'query'
+  | 'directMethod'
+  | 'configuration';
 
 export const HUB_TIERS: readonly HubTier[] = ['F1', 'S1', 'S2', 'S3'];
 /** §5: up to 200 units for sizes 1–2, 10 for size 3; the free tier has exactly one. */
@@ -30,6 +37,8 @@ export function tierQuotas(tier: HubTier, units: number): Record<ThrottleClass, 
     query: { amount: (big ? 1000 : 20) * units, periodMs: MINUTE },
     // 160 KB/s per unit (Free, S1), 480 KB/s (S2), 24 MB/s (S3), metered in 8 KB: one operation per 8 KB.
     directMethod: { amount: (methodKbPerSecond[tier] / METHOD_METER_KB) * units, periodMs: SECOND },
+    // The same on every tier (Free, S1, S2, S3): unlike queries, S3 buys no higher configuration rate.
+    configuration: { amount: 20 * units, periodMs: MINUTE },
   };
 }
 
