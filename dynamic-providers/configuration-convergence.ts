@@ -19,9 +19,15 @@ import {
 } from '../lib/configuration-convergence';
 import type { ConfigurationInputs } from '../lib/resource-configuration-state';
 import { contentKindOf } from '../lib/resource-configuration-state';
+import type { PacedLane } from './hub-pacer';
 import { withRetry } from './with-retry';
 
-/** Metrics are computed over every twin on each GET: once a second is plenty and stays far from throttles. */
+/**
+ * Metrics are computed over every twin on each GET: once a second is plenty. It is more than the 20
+ * configuration operations per minute of a one-unit hub (docs/iot-hub-behaviour.md §5), which a full
+ * bucket absorbs for about half a minute; a longer wait meets 429s, and the lane (`ConvergenceTarget.lane`)
+ * then spaces the polls out.
+ */
 const POLL_INTERVAL_MS = 1000;
 /**
  * The first poll waits half an interval: right after the write the devices have not acknowledged yet, and
@@ -37,6 +43,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ConvergenceTarget {
   registry: Registry;
+  /**
+   * The hub's `configuration` pacing lane (hub-pacer.ts): each poll is a configuration GET and counts
+   * against the 20/min/unit quota (docs/iot-hub-behaviour.md §5). Joining the lane costs nothing while
+   * the hub has not pushed back, so the cadence below holds; after a 429 the polls wait their turn
+   * with the resources' own configuration calls instead of failing or adding to the congestion.
+   */
+  lane: PacedLane;
   label: string;
   /** Where progress lines go; default pulumi.log.info. */
   progress?: (line: string) => void;
@@ -84,7 +97,9 @@ export async function waitForConvergence(
   for (let poll = 0; poll === 0 || Date.now() < deadline; poll++) {
     const pause = poll < 2 ? FIRST_POLL_DELAY_MS : POLL_INTERVAL_MS;
     await sleep(Math.max(0, Math.min(pause, deadline - Date.now())));
-    const result = await withRetry(() => target.registry.getConfiguration(inputs.configurationId));
+    const result = await withRetry(() => target.registry.getConfiguration(inputs.configurationId), {
+      paced: target.lane,
+    });
     const hub = JSON.parse(JSON.stringify(result.responseBody));
     const base = countsFromConfiguration(hub, wait.successMetric);
     if (base.succeeded >= base.targeted) rejected = [];

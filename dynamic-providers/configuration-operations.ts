@@ -5,6 +5,10 @@
  * read; on 412 re-read for the fresh etag and write again: the stack owns the whole object), and
  * `removeConfiguration` (a configuration already gone is fine). Calls: create 1, update 1 (+1 per 412),
  * read 1, delete 1. Rules and shapes are pure in lib/resource-configuration-state.ts.
+ *
+ * Every call, the convergence wait's polls included, is paced in the hub's `configuration` lane
+ * (hub-pacer.ts): IoT Hub allows 20 configuration operations per minute per unit on every tier
+ * (docs/iot-hub-behaviour.md §5), so a stack with several configurations meets 429s early.
  */
 import type { Configuration, Registry } from 'azure-iothub';
 import {
@@ -17,21 +21,29 @@ import {
 } from '../lib/resource-configuration-state';
 import { waitForConvergence } from './configuration-convergence';
 import { hubOperationError, isAlreadyExists, isEtagMismatch, isNotFound, resourceLabel } from './hub-errors';
+import type { PacedLane } from './hub-pacer';
 import { createHubClient } from './iothub-client';
 import { withRetry } from './with-retry';
 
 /** Another writer (a portal edit, a second stack) between our read and write: re-read a few times. */
 const ETAG_ATTEMPTS = 5;
 
+/** The registry of one hub, and the pacing lane its configuration calls share. */
+interface ConfigurationHub {
+  registry: Registry;
+  lane: PacedLane;
+}
+
 function connect(source: ConfigurationInputs) {
   const client = createHubClient(source.hubConnectionString, { caCertificate: source.hubCaCertificate });
   const label = resourceLabel('Configuration', source.configurationId, client.hostName);
   const key = /SharedAccessKey=([^;]+)/.exec(source.hubConnectionString)?.[1];
-  return { registry: client.registry, label, secrets: [source.hubConnectionString, key] };
+  const lane: PacedLane = { hostName: client.hostName, lane: 'configuration' };
+  return { registry: client.registry, lane, label, secrets: [source.hubConnectionString, key] };
 }
 
-async function getConfiguration(registry: Registry, id: string): Promise<unknown> {
-  const result = await withRetry(() => registry.getConfiguration(id));
+async function getConfiguration({ registry, lane }: ConfigurationHub, id: string): Promise<unknown> {
+  const result = await withRetry(() => registry.getConfiguration(id), { paced: lane });
   return plain(result.responseBody);
 }
 
@@ -43,16 +55,17 @@ function plain(value: unknown): unknown {
 export async function createConfiguration(
   inputs: ConfigurationInputs,
 ): Promise<{ id: string; outs: ConfigurationOutputs }> {
-  const { registry, label, secrets } = connect(inputs);
+  const { registry, lane, label, secrets } = connect(inputs);
   try {
-    const result = await withRetry(() =>
-      registry.addConfiguration(configurationBody(inputs) as unknown as Configuration),
+    const result = await withRetry(
+      () => registry.addConfiguration(configurationBody(inputs) as unknown as Configuration),
+      { paced: lane },
     );
     const outs = withWait(
       configurationOutputs(inputs, contentKindOf(inputs), plain(result.responseBody)),
       inputs,
     );
-    await converge(registry, label, inputs, outs);
+    await converge({ registry, lane }, label, inputs, outs);
     return { id: inputs.configurationId, outs };
   } catch (err) {
     if (isConvergenceFailure(err)) throw err;
@@ -69,23 +82,27 @@ export async function updateConfiguration(
   olds: ConfigurationOutputs,
   news: ConfigurationInputs,
 ): Promise<{ outs: ConfigurationOutputs }> {
-  const { registry, label, secrets } = connect(news);
+  const { registry, lane, label, secrets } = connect(news);
   let etag = olds.etag || undefined;
   try {
     for (let attempt = 1; ; attempt++) {
       try {
         const body = configurationBody(news, etag) as unknown as Configuration;
         // Without an etag (state from an interrupted create) the write is unconditional.
-        const result = await withRetry(() => registry.updateConfiguration(body, etag === undefined));
+        const result = await withRetry(() => registry.updateConfiguration(body, etag === undefined), {
+          paced: lane,
+        });
         const outs = withWait(
           configurationOutputs(news, contentKindOf(news), plain(result.responseBody)),
           news,
         );
-        await converge(registry, label, news, outs);
+        await converge({ registry, lane }, label, news, outs);
         return { outs };
       } catch (err) {
         if (isConvergenceFailure(err) || !isEtagMismatch(err) || attempt >= ETAG_ATTEMPTS) throw err;
-        const current = (await getConfiguration(registry, news.configurationId)) as { etag?: unknown };
+        const current = (await getConfiguration({ registry, lane }, news.configurationId)) as {
+          etag?: unknown;
+        };
         etag = typeof current?.etag === 'string' ? current.etag : undefined;
       }
     }
@@ -100,10 +117,10 @@ export async function readConfiguration(
   props: ConfigurationOutputs | ConfigurationInputs,
 ): Promise<{ id?: string; props?: ConfigurationOutputs; inputs?: ConfigurationInputs }> {
   const previous = { ...props, configurationId: props.configurationId ?? id };
-  const { registry, label, secrets } = connect(previous);
+  const { registry, lane, label, secrets } = connect(previous);
   let hub: unknown;
   try {
-    hub = await getConfiguration(registry, previous.configurationId);
+    hub = await getConfiguration({ registry, lane }, previous.configurationId);
   } catch (err) {
     if (isNotFound(err)) return {};
     throw hubOperationError(label, 'read', err, secrets);
@@ -113,9 +130,9 @@ export async function readConfiguration(
 }
 
 export async function deleteConfiguration(props: ConfigurationOutputs): Promise<void> {
-  const { registry, label, secrets } = connect(props);
+  const { registry, lane, label, secrets } = connect(props);
   try {
-    await withRetry(() => registry.removeConfiguration(props.configurationId));
+    await withRetry(() => registry.removeConfiguration(props.configurationId), { paced: lane });
   } catch (err) {
     if (!isNotFound(err)) throw hubOperationError(label, 'delete', err, secrets);
   }
@@ -137,14 +154,14 @@ function isConvergenceFailure(err: unknown): boolean {
  * waitForAck does (twin-operations.ts).
  */
 async function converge(
-  registry: Registry,
+  { registry, lane }: ConfigurationHub,
   label: string,
   inputs: ConfigurationInputs,
   outs: ConfigurationOutputs,
 ): Promise<void> {
   if (inputs.waitForConvergence === undefined) return;
   try {
-    await waitForConvergence({ registry, label }, inputs, inputs.waitForConvergence);
+    await waitForConvergence({ registry, lane, label }, inputs, inputs.waitForConvergence);
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
     throw Object.assign(error, {

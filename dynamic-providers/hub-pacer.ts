@@ -3,17 +3,18 @@
  * shared by every resource the provider host serves. A throttled call waits here for its turn; the
  * lane releases one waiter every `gapMs`, in arrival order.
  *
- * Lanes are process-wide (process-wide.ts): every provider in the host process shares them.
+ * Lanes are process-wide (process-wide.ts): every provider in the host process shares them. Each
+ * lane follows its class's policy (lib/throttle-pacer.ts `pacerPolicyFor`).
  */
 import {
   afterSuccess,
   afterThrottled,
-  DEFAULT_PACER_POLICY,
   type HubLane,
   initialPacerState,
   isPacing,
   type PacerPolicy,
   type PacerState,
+  pacerPolicyFor,
 } from '../lib/throttle-pacer';
 import { processWide } from './process-wide';
 
@@ -29,20 +30,37 @@ interface LaneQueue {
   nextReleaseMs: number;
 }
 
-function laneQueue(paced: PacedLane): LaneQueue {
-  const lanes = processWide('hub-pacer', () => new Map<string, LaneQueue>());
-  const key = `${paced.hostName}\n${paced.lane}`;
-  let lane = lanes.get(key);
+function lanes(): Map<string, LaneQueue> {
+  return processWide('hub-pacer', () => new Map<string, LaneQueue>());
+}
+
+const laneKey = (paced: PacedLane) => `${paced.hostName}\n${paced.lane}`;
+
+function laneQueue(paced: PacedLane, policy: PacerPolicy): LaneQueue {
+  const key = laneKey(paced);
+  let lane = lanes().get(key);
   if (!lane) {
-    lane = { state: initialPacerState(DEFAULT_PACER_POLICY), waiters: [], nextReleaseMs: 0 };
-    lanes.set(key, lane);
+    lane = { state: initialPacerState(policy), waiters: [], nextReleaseMs: 0 };
+    lanes().set(key, lane);
   }
   return lane;
 }
 
+/**
+ * The lane's pacer state, or undefined when no call of this process has used it yet. For diagnostics
+ * and tests: which lane a call joined, and whether the hub pushed back on it.
+ */
+export function laneState(paced: PacedLane): Readonly<PacerState> | undefined {
+  const lane = lanes().get(laneKey(paced));
+  return lane === undefined ? undefined : { ...lane.state };
+}
+
 /** Resolves with the time the call may be sent: at once unless the lane is pacing. */
-export function awaitTurn(paced: PacedLane, policy: PacerPolicy = DEFAULT_PACER_POLICY): Promise<number> {
-  const lane = laneQueue(paced);
+export function awaitTurn(
+  paced: PacedLane,
+  policy: PacerPolicy = pacerPolicyFor(paced.lane),
+): Promise<number> {
+  const lane = laneQueue(paced, policy);
   const now = Date.now();
   if (!isPacing(lane.state, policy, now, lane.waiters.length)) return Promise.resolve(now);
   return new Promise((resolve) => {
@@ -56,9 +74,9 @@ export function reportOutcome(
   paced: PacedLane,
   outcome: 'success' | 'throttled',
   sentMs: number,
-  policy: PacerPolicy = DEFAULT_PACER_POLICY,
+  policy: PacerPolicy = pacerPolicyFor(paced.lane),
 ): void {
-  const lane = laneQueue(paced);
+  const lane = laneQueue(paced, policy);
   const now = Date.now();
   lane.state =
     outcome === 'throttled'

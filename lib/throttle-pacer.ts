@@ -12,7 +12,7 @@
  */
 
 /** IoT Hub's throttle classes a provider call falls in (docs/iot-hub-behaviour.md §5). */
-export type HubLane = 'identityRegistry' | 'twinRead' | 'twinUpdate';
+export type HubLane = 'identityRegistry' | 'twinRead' | 'twinUpdate' | 'configuration';
 
 export interface PacerPolicy {
   /** The gap when pacing starts (the quota is unknown until the hub pushes back). */
@@ -40,6 +40,25 @@ export const DEFAULT_PACER_POLICY: PacerPolicy = {
   speedFactor: 0.95,
   quietMs: 2_000,
 };
+
+/**
+ * Configuration operations allow 20/min per unit on every tier (§5), one every 3 s at one unit: five
+ * times slower than identity operations on S1, 150 times slower than twin updates. Starting at 1 s,
+ * three 429s reach the one-unit rate (a start at 100 ms would need nine, each one more call the hub
+ * refuses). Pacing lasts two token periods at
+ * one unit after the last 429, so a convergence wait polling once a second does not rush back into
+ * the bucket it just emptied.
+ */
+export const CONFIGURATION_PACER_POLICY: PacerPolicy = {
+  ...DEFAULT_PACER_POLICY,
+  initialGapMs: 1_000,
+  quietMs: 6_000,
+};
+
+/** The policy of a lane: its quota's order of magnitude decides where pacing starts. */
+export function pacerPolicyFor(lane: HubLane): PacerPolicy {
+  return lane === 'configuration' ? CONFIGURATION_PACER_POLICY : DEFAULT_PACER_POLICY;
+}
 
 export interface PacerState {
   gapMs: number;
