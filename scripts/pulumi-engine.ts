@@ -163,10 +163,14 @@ function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 /**
- * One line for a failed engine operation. The CLI's own output (diagnostics included) has already been
- * streamed through onOutput/onError; a CommandError's message repeats all of it, so it is not printed.
+ * One line for a failed engine operation. Once the operation streamed the CLI's own output (diagnostics
+ * included) through onOutput/onError, a CommandError's message only repeats it, so it is not printed. A
+ * CLI call that failed before anything was streamed (selecting the stack, reading its state) has said
+ * nothing yet: then its message, which holds the command and what the CLI printed, is the explanation.
  */
-export function engineFailureLine(operation: string, error: unknown): string {
-  if (error instanceof CommandError) return `pulumi ${operation} failed; the CLI's output above says why`;
+export function engineFailureLine(operation: string, error: unknown, o: { streamed?: boolean } = {}): string {
+  if (error instanceof CommandError && o.streamed !== false) {
+    return `pulumi ${operation} failed; the CLI's output above says why`;
+  }
   return `pulumi ${operation} failed: ${(error as Error).message}`;
 }

@@ -82,12 +82,16 @@ export function parseProgramRun(command: ProgramCommand, args: string[]): Progra
 }
 
 /** Runs one program command, streaming the engine's output; resolves when the CLI has finished. */
-export async function runProgramCommand(run: ProgramRun, write: (text: string) => void): Promise<void> {
+export async function runProgramCommand(
+  run: ProgramRun,
+  write: (text: string) => void,
+  writeError: (text: string) => void = (text) => process.stderr.write(text),
+): Promise<void> {
   const engine = await openEngine({ stackName: run.stack, workDir: run.workDir });
   const { stack } = engine;
   const common = {
     onOutput: write,
-    onError: (text: string) => process.stderr.write(text),
+    onError: writeError,
     color: 'never' as const,
     ...(run.parallel === undefined ? {} : { parallel: run.parallel }),
     ...(run.target ? { target: run.target } : {}),
@@ -167,10 +171,22 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!isProgramCommand(command)) return passThrough(argv);
   const run = parseProgramRun(command, rest);
+  // Whether anything reached the user before a failure (engineFailureLine says more when nothing did).
+  let streamed = false;
   try {
-    await runProgramCommand(run, (text) => process.stdout.write(text));
+    await runProgramCommand(
+      run,
+      (text) => {
+        streamed = true;
+        process.stdout.write(text);
+      },
+      (text) => {
+        streamed = true;
+        process.stderr.write(text);
+      },
+    );
   } catch (error) {
-    process.stderr.write(`${engineFailureLine(command, error)}\n`);
+    process.stderr.write(`${engineFailureLine(command, error, { streamed })}\n`);
     return 1;
   }
   return 0;
