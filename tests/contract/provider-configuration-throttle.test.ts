@@ -14,6 +14,7 @@ import { configurationResourceProvider } from '../../dynamic-providers/provider-
 import type { ConfigurationInputs, ConfigurationOutputs } from '../../lib/resource-configuration-state';
 import type { LocalHub } from '../../local-hub/index';
 import { startTestHub } from '../support/local-hub-fixture';
+import { checkedInputs } from '../support/provider-check';
 
 const provider = configurationResourceProvider;
 let hub: LocalHub;
@@ -38,15 +39,8 @@ function client() {
   return createHubClient(hub.serviceConnectionString('iothubowner'), { caCertificate: hub.caCertificatePem });
 }
 
-async function checked(config: Record<string, unknown>): Promise<ConfigurationInputs> {
-  const news = {
-    hubConnectionString: hub.serviceConnectionString(),
-    hubCaCertificate: hub.caCertificatePem,
-    ...config,
-  };
-  const result = await provider.check!({} as ConfigurationInputs, news as unknown as ConfigurationInputs);
-  assert.deepEqual(result.failures, []);
-  return result.inputs!;
+function checked(config: Record<string, unknown>): Promise<ConfigurationInputs> {
+  return checkedInputs<ConfigurationInputs>(provider, hub, config);
 }
 
 /** Spends the configuration bucket (20, and the ~1 s the shaping queue holds), as a busy second client would. */

@@ -14,6 +14,7 @@ import type { ConfigurationInputs, ConfigurationOutputs } from '../../lib/resour
 import type { TwinInputs, TwinOutputs } from '../../lib/resource-twin-state';
 import type { LocalHub } from '../../local-hub/index';
 import { startTestHub } from '../support/local-hub-fixture';
+import { checkedInputs } from '../support/provider-check';
 import { waitFor } from '../support/runtime-wait';
 
 const provider = configurationResourceProvider;
@@ -31,15 +32,8 @@ function registry() {
     .registry;
 }
 
-async function checked(config: Record<string, unknown>): Promise<ConfigurationInputs> {
-  const news = {
-    hubConnectionString: hub.serviceConnectionString(),
-    hubCaCertificate: hub.caCertificatePem,
-    ...config,
-  };
-  const result = await provider.check!({} as ConfigurationInputs, news as unknown as ConfigurationInputs);
-  assert.deepEqual(result.failures, []);
-  return result.inputs!;
+function checked(config: Record<string, unknown>): Promise<ConfigurationInputs> {
+  return checkedInputs<ConfigurationInputs>(provider, hub, config);
 }
 
 async function moduleWithTags(

@@ -15,6 +15,7 @@ import type { HubState } from '../../local-hub/store';
 import { interceptHubState } from '../support/hub-state-intercept';
 import { startTestHub } from '../support/local-hub-fixture';
 import { loseAnswers } from '../support/lost-answers';
+import { checkedInputs } from '../support/provider-check';
 
 const KEY_A = Buffer.alloc(32, 1).toString('base64');
 const KEY_B = Buffer.alloc(32, 2).toString('base64');
@@ -31,15 +32,8 @@ after(async () => {
 });
 
 /** The provider's check, asserting the config is valid. */
-async function checked(config: Record<string, unknown>): Promise<DeviceIdentityInputs> {
-  const news = {
-    hubConnectionString: hub.serviceConnectionString(),
-    hubCaCertificate: hub.caCertificatePem,
-    ...config,
-  };
-  const result = await provider.check!({} as DeviceIdentityInputs, news as unknown as DeviceIdentityInputs);
-  assert.deepEqual(result.failures, []);
-  return result.inputs!;
+function checked(config: Record<string, unknown>): Promise<DeviceIdentityInputs> {
+  return checkedInputs<DeviceIdentityInputs>(provider, hub, config);
 }
 
 /** Another writer: the official Registry, as a person or another tool would use it. */

@@ -12,6 +12,7 @@ import type { HubState } from '../../local-hub/store';
 import { interceptHubState } from '../support/hub-state-intercept';
 import { startTestHub } from '../support/local-hub-fixture';
 import { loseAnswers } from '../support/lost-answers';
+import { checkedInputs } from '../support/provider-check';
 
 let hub: LocalHub;
 before(async () => {
@@ -21,15 +22,8 @@ after(async () => {
   await hub.close();
 });
 
-async function checked(config: Record<string, unknown>): Promise<ModuleIdentityInputs> {
-  const news = {
-    hubConnectionString: hub.serviceConnectionString(),
-    hubCaCertificate: hub.caCertificatePem,
-    ...config,
-  };
-  const result = await provider.check!({} as ModuleIdentityInputs, news as unknown as ModuleIdentityInputs);
-  assert.deepEqual(result.failures, []);
-  return result.inputs!;
+function checked(config: Record<string, unknown>): Promise<ModuleIdentityInputs> {
+  return checkedInputs<ModuleIdentityInputs>(provider, hub, config);
 }
 
 function registry() {

@@ -14,6 +14,7 @@ import { deviceTwinProvider, moduleTwinProvider } from '../../dynamic-providers/
 import type { TwinInputs, TwinOutputs } from '../../lib/resource-twin-state';
 import type { LocalHub } from '../../local-hub/index';
 import { startTestHub } from '../support/local-hub-fixture';
+import { checkedInputs } from '../support/provider-check';
 import { waitFor, within } from '../support/runtime-wait';
 
 let hub: LocalHub;
@@ -25,16 +26,8 @@ after(async () => {
   await hub.close();
 });
 
-async function checked(kind: 'module' | 'device', config: Record<string, unknown>): Promise<TwinInputs> {
-  const provider = kind === 'module' ? moduleTwinProvider : deviceTwinProvider;
-  const news = {
-    hubConnectionString: hub.serviceConnectionString(),
-    hubCaCertificate: hub.caCertificatePem,
-    ...config,
-  };
-  const result = await provider.check!({} as TwinInputs, news as unknown as TwinInputs);
-  assert.deepEqual(result.failures, []);
-  return result.inputs!;
+function checked(kind: 'module' | 'device', config: Record<string, unknown>): Promise<TwinInputs> {
+  return checkedInputs<TwinInputs>(kind === 'module' ? moduleTwinProvider : deviceTwinProvider, hub, config);
 }
 
 function registry() {

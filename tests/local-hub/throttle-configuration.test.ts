@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createRequestThrottle } from '../../local-hub/throttle/request-throttle';
 import { HUB_TIERS, tierQuotas } from '../../local-hub/throttle/throttle-quotas';
-import { assertLegacyError, RestTestServer } from '../support/rest-test-server';
+import { assertLegacyError, RestTestServer, throttledS1Server } from '../support/rest-test-server';
 
 const MINUTE = 60_000;
 
@@ -40,14 +39,7 @@ describe('configuration throttle quota (docs/iot-hub-behaviour.md §5)', () => {
 });
 
 describe('configuration operations over HTTP (S1, 1 unit, clock pinned)', () => {
-  const hub = new RestTestServer();
-  let now = Date.parse('2030-01-01T00:00:00Z');
-  const throttle = createRequestThrottle({ tier: 'S1', units: 1, now: () => now });
-  before(() => hub.start(throttle));
-  after(async () => {
-    throttle.close();
-    await hub.stop();
-  });
+  const { hub, advance } = throttledS1Server();
 
   test('a burst beyond 20 is refused 429 on every configuration route; other classes are unaffected', async () => {
     // 20 operations of every kind spend the bucket: 1 create, 1 update, 9 reads, 8 lists, 1 delete.
@@ -109,7 +101,7 @@ describe('configuration operations over HTTP (S1, 1 unit, clock pinned)', () => 
 
     // Traffic shaping: 2.1 s of refill is 0.7 of a token; the next call borrows the rest (0.9 s of queueing,
     // within the 1 s limit) and succeeds, although its bucket holds less than one token.
-    now += 2_100;
+    advance(2_100);
     assert.equal((await hub.call('DELETE', '/configurations/c2')).status, 204, 'held, then served');
     assertLegacyError(
       await hub.call('GET', '/configurations/c1'),
@@ -118,7 +110,7 @@ describe('configuration operations over HTTP (S1, 1 unit, clock pinned)', () => 
       'configuration operations',
     );
 
-    now += MINUTE;
+    advance(MINUTE);
     assert.equal(
       (await hub.call('GET', '/configurations/c1')).status,
       200,

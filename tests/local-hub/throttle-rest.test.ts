@@ -1,17 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { createRequestThrottle } from '../../local-hub/throttle/request-throttle';
-import { assertLegacyError, RestTestServer } from '../support/rest-test-server';
+import { describe, test } from 'node:test';
+import { assertLegacyError, throttledS1Server } from '../support/rest-test-server';
 
 describe('throttling over HTTP (S1, 1 unit, clock pinned)', () => {
-  const hub = new RestTestServer();
-  let now = Date.parse('2030-01-01T00:00:00Z');
-  const throttle = createRequestThrottle({ tier: 'S1', units: 1, now: () => now });
-  before(() => hub.start(throttle));
-  after(async () => {
-    throttle.close();
-    await hub.stop();
-  });
+  const { hub, advance } = throttledS1Server();
 
   test('a 100-device bulk uses the minute quota; the next call queues, the one after is 429', async () => {
     const devices = Array.from({ length: 100 }, (_, i) => ({ id: `t${i}`, importMode: 'create' }));
@@ -28,7 +20,7 @@ describe('throttling over HTTP (S1, 1 unit, clock pinned)', () => {
       100,
       'the refused create wrote nothing',
     );
-    now += 60_000;
+    advance(60_000);
     assert.equal((await hub.call('GET', '/devices/t1')).status, 200, 'a minute later the quota is back');
   });
 });

@@ -6,12 +6,13 @@
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after, before } from 'node:test';
 import { type PolicyDefinition, WELL_KNOWN_POLICIES } from '../../lib/local-hub-defaults';
 import { createSasToken } from '../../lib/sas-token';
 import { createHubLogger } from '../../local-hub/hub-logger';
 import { createRestHandler } from '../../local-hub/rest/rest-handler';
 import { type HubState, openHubState } from '../../local-hub/store';
-import type { RequestThrottle } from '../../local-hub/throttle/request-throttle';
+import { createRequestThrottle, type RequestThrottle } from '../../local-hub/throttle/request-throttle';
 import { within } from './runtime-wait';
 
 export interface RestReply {
@@ -133,4 +134,25 @@ export function assertLegacyError(r: RestReply, status: number, code: string, ..
     r.json.ExceptionMessage,
     /^Tracking ID:[0-9a-f]{32}-G:0-TimeStamp:\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d$/,
   );
+}
+
+/**
+ * A RestTestServer behind IoT Hub's S1 × 1 quotas on a pinned clock, started before and stopped after the
+ * calling `describe`'s tests: `advance(ms)` moves the throttle's clock.
+ */
+export function throttledS1Server(): { hub: RestTestServer; advance: (ms: number) => void } {
+  const hub = new RestTestServer();
+  let now = Date.parse('2030-01-01T00:00:00Z');
+  const throttle = createRequestThrottle({ tier: 'S1', units: 1, now: () => now });
+  before(() => hub.start(throttle));
+  after(async () => {
+    throttle.close();
+    await hub.stop();
+  });
+  return {
+    hub,
+    advance: (ms) => {
+      now += ms;
+    },
+  };
 }
