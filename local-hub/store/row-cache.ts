@@ -68,7 +68,7 @@ export class RowCache {
   }
 }
 
-/** NUL cannot occur in device or module ids (lib/id-rules.ts), so keys of different rows never collide. */
+/** NUL cannot occur in device or module ids (their characters: lib/identity-ids.ts), so keys of different rows never collide. */
 function rowKey(deviceId: string, moduleId: string): string {
   return `${deviceId}\u0000${moduleId}`;
 }
