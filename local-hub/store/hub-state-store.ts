@@ -28,8 +28,7 @@ export type OpenHubStateOptions = ({ dataDir: string } | { inMemory: true }) & {
 };
 
 export function openHubState(o: OpenHubStateOptions): HubState {
-  const clock = o.now ?? (() => new Date());
-  const now = () => clock().toISOString();
+  const now = isoClock(o.now ?? (() => new Date()));
   const db = SqliteRegistry.open('dataDir' in o ? { dataDir: o.dataDir } : { inMemory: true });
   const logger = o.logger ?? createHubLogger({ level: 'warn' });
   const events = new HubEvents(logger);
@@ -156,6 +155,24 @@ export function openHubState(o: OpenHubStateOptions): HubState {
       ctx.runtime.telemetry.close();
       db.close();
     },
+  };
+}
+
+/**
+ * The clock as ISO-8601 text, formatted once per millisecond: it stamps every MQTT packet's activity and every
+ * twin write, and a fleet's acks arrive many to a millisecond (formatting was ~1 µs a call).
+ */
+function isoClock(clock: () => Date): () => string {
+  let lastMs = Number.NaN;
+  let lastText = '';
+  return () => {
+    const time = clock();
+    const ms = time.getTime();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastText = time.toISOString();
+    }
+    return lastText;
   };
 }
 
