@@ -6,7 +6,6 @@
  * all of them. `npm run device` logs each call; the CLI never takes the connection string from argv.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,10 +24,9 @@ import { createHubClient, createServiceClient, type HubClient } from '../../dyna
 import type { LocalHub } from '../../local-hub/index';
 import { EXIT, runInvokeMethod } from '../../scripts/invoke-method';
 import { startTestHub } from '../support/local-hub-fixture';
-import { spawnRuntimeCli } from '../support/runtime-cli-process';
+import { spawnProjectScript, spawnRuntimeCli } from '../support/runtime-cli-process';
 import { waitFor, within } from '../support/runtime-wait';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const DEVICE = 'methods-runtime-device';
 const MODULE = 'methods-runtime-module';
 
@@ -293,34 +291,14 @@ describe('npm run invoke-method', () => {
 
   test('as a process (npm run invoke-method): prints the answer and exits', async (t) => {
     const { caFile, connectionFile } = files();
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join('scripts', 'invoke-method.ts'),
-        '--device',
-        DEVICE,
-        '--module',
-        MODULE,
-        '--method',
-        'unknownOne',
-      ],
-      {
-        cwd: PROJECT_ROOT,
-        env: { ...process.env, IOTHUB_CONNECTION_STRING_FILE: connectionFile, IOTHUB_CA_FILE: caFile },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+    const cli = spawnProjectScript(
+      t,
+      path.join('scripts', 'invoke-method.ts'),
+      ['--device', DEVICE, '--module', MODULE, '--method', 'unknownOne'],
+      { ...process.env, IOTHUB_CONNECTION_STRING_FILE: connectionFile, IOTHUB_CA_FILE: caFile },
     );
-    t.after(() => child.kill('SIGKILL'));
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    });
-    const [code] = await within('the CLI to exit', once(child, 'exit'));
+    const [code] = await within('the CLI to exit', cli.exited);
+    const output = cli.output();
     assert.equal(code, EXIT.deviceStatus, output);
     assert.equal(JSON.parse(output).status, 501);
   });

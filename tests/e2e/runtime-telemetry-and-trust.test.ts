@@ -5,7 +5,6 @@
  * and retried.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,9 +14,8 @@ import { startDeviceRuntime } from '../../device-runtime/index';
 import { createHubClient } from '../../dynamic-providers/iothub-client';
 import type { LocalHub } from '../../local-hub/index';
 import { startTestHub } from '../support/local-hub-fixture';
+import { spawnProjectScript } from '../support/runtime-cli-process';
 import { waitFor, within } from '../support/runtime-wait';
-
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 async function hubWithModule(
   t: TestContext,
@@ -45,23 +43,12 @@ function runDevice(t: TestContext, dir: string, connectionString: string, extraA
       ([name]) => !name.startsWith('IOTHUB_') && !name.startsWith('DEVICE_'),
     ),
   );
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join('device-runtime', 'cli.ts'),
-      '--connection-string-file',
-      file,
-      ...extraArgs,
-    ],
-    { cwd: PROJECT_ROOT, env: base, stdio: ['ignore', 'pipe', 'pipe'] },
+  return spawnProjectScript(
+    t,
+    path.join('device-runtime', 'cli.ts'),
+    ['--connection-string-file', file, ...extraArgs],
+    base,
   );
-  t.after(() => child.kill('SIGKILL'));
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  return { child, output: () => output, exited: once(child, 'exit') };
 }
 
 test('npm run device logs each telemetry message it sends, with its body', async (t) => {

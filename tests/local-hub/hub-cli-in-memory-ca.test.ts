@@ -4,8 +4,6 @@
  * when the hub stops. `--no-web-view` turns the browser view off, and the banner says so.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -13,9 +11,8 @@ import { test } from 'node:test';
 import { describeHub, parseHubArguments, writeInMemoryCaFile } from '../../local-hub/cli';
 import { hubGet } from '../support/hub-https';
 import { startTestHub } from '../support/local-hub-fixture';
+import { spawnProjectScript } from '../support/runtime-cli-process';
 import { waitFor, within } from '../support/runtime-wait';
-
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 test('the CA file helper: private modes, removed once', () => {
   const file = writeInMemoryCaFile('-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n');
@@ -29,33 +26,22 @@ test('the CA file helper: private modes, removed once', () => {
 });
 
 test('an --in-memory hub names its CA file; a hub command trusts the hub with it; SIGTERM removes it', async (t) => {
-  const hubProcess = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join('local-hub', 'cli.ts'),
-      '--in-memory',
-      '--port',
-      '0',
-      '--log-level',
-      'warn',
-    ],
-    { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  t.after(() => hubProcess.kill('SIGKILL'));
-  const exited = once(hubProcess, 'exit');
-  let banner = '';
-  hubProcess.stdout!.on('data', (chunk: Buffer) => (banner += chunk.toString('utf8')));
-  hubProcess.stderr!.on('data', (chunk: Buffer) => (banner += chunk.toString('utf8')));
+  const hub = spawnProjectScript(t, path.join('local-hub', 'cli.ts'), [
+    '--in-memory',
+    '--port',
+    '0',
+    '--log-level',
+    'warn',
+  ]);
   const [, caFile] = await waitFor(
-    () => `the banner's CA file line; output so far:\n${banner}`,
+    () => `the banner's CA file line; output so far:\n${hub.output()}`,
     () =>
       /CA certificate: (\S+ca\.pem) +\(this run only, removed when the hub stops; trust it: --ca /.exec(
-        banner,
+        hub.output(),
       ) ?? undefined,
     60_000,
   );
+  const banner = hub.output();
   const connectionString = /iothubowner: (HostName=\S+)/.exec(banner)?.[1];
   assert.ok(connectionString, banner);
   assert.match(readFileSync(caFile!, 'utf8'), /^-----BEGIN CERTIFICATE-----/);
@@ -65,29 +51,23 @@ test('an --in-memory hub names its CA file; a hub command trusts the hub with it
   }
 
   // The environment carries the connection string and the CA file, as a user would pass them.
-  const command = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join('scripts', 'hub.ts'), 'devices', 'list', '--json'],
-    {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, IOTHUB_CONNECTION_STRING: connectionString!, IOTHUB_CA_FILE: caFile! },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  command.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  command.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const command = spawnProjectScript(t, path.join('scripts', 'hub.ts'), ['devices', 'list', '--json'], {
+    ...process.env,
+    IOTHUB_CONNECTION_STRING: connectionString!,
+    IOTHUB_CA_FILE: caFile!,
+  });
   const [code] = await within(
-    () => `devices list to exit; output:\n${output}`,
-    once(command, 'exit'),
+    () => `devices list to exit; output:\n${command.output()}`,
+    command.exited,
     60_000,
   );
+  const output = command.output();
   assert.equal(code, 0, output);
   assert.deepEqual(JSON.parse(output), []);
 
-  hubProcess.kill('SIGTERM');
-  const [hubCode] = await within(() => `the hub to exit; output:\n${banner}`, exited);
-  assert.equal(hubCode, 0, banner);
+  hub.child.kill('SIGTERM');
+  const [hubCode] = await within(() => `the hub to exit; output:\n${hub.output()}`, hub.exited);
+  assert.equal(hubCode, 0, hub.output());
   assert.equal(existsSync(caFile!), false, 'the CA file outlived the hub');
   assert.equal(existsSync(path.dirname(caFile!)), false, 'the CA directory outlived the hub');
 });

@@ -1,7 +1,7 @@
 /**
- * `npm run device` (device-runtime/cli.ts) as a child process for end-to-end tests: the module's connection
- * string and the hub's CA come from the environment, as the README recommends; everything the process
- * prints is collected; it is killed when the test ends.
+ * Project scripts as child processes for end-to-end tests, such as `npm run device` (device-runtime/cli.ts) with
+ * the module's connection string and the hub's CA from the environment, as the README recommends; everything
+ * the process prints is collected; it is killed when the test ends.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -18,10 +18,19 @@ export interface RuntimeCliProcess {
   exited: Promise<unknown[]>;
 }
 
-export function spawnRuntimeCli(t: TestContext, connectionString: string, caFile: string): RuntimeCliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join('device-runtime', 'cli.ts')], {
+/**
+ * A project script (`path` from the repository root) run with tsx as `npm run …` runs it: killed when the test
+ * ends, everything it prints collected. `env` replaces the environment when given.
+ */
+export function spawnProjectScript(
+  t: TestContext,
+  script: string,
+  args: readonly string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): RuntimeCliProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, IOTHUB_MODULE_CONNECTION_STRING: connectionString, IOTHUB_CA_FILE: caFile },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = once(child, 'exit');
@@ -33,4 +42,12 @@ export function spawnRuntimeCli(t: TestContext, connectionString: string, caFile
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
   return { child, output: () => output, exited };
+}
+
+export function spawnRuntimeCli(t: TestContext, connectionString: string, caFile: string): RuntimeCliProcess {
+  return spawnProjectScript(t, path.join('device-runtime', 'cli.ts'), [], {
+    ...process.env,
+    IOTHUB_MODULE_CONNECTION_STRING: connectionString,
+    IOTHUB_CA_FILE: caFile,
+  });
 }
