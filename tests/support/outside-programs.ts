@@ -134,6 +134,28 @@ export async function modulesLoadedFromOutside(root: string, entryPoints: string
 
 export type ProgramLanguage = 'typescript' | 'javascript';
 
+/** What both programs declare, between their imports and their export: the same text in TypeScript and JavaScript. */
+const PROGRAM_BODY = `const config = new pulumi.Config();
+const caPath = config.get('hubCaCertificatePath'); // the local hub's CA; unset for Azure
+const hub = {
+  hubConnectionString: config.requireSecret('hubConnectionString'),
+  hubCaCertificate: caPath ? fs.readFileSync(caPath, 'utf8') : undefined,
+};
+
+const device = new DeviceIdentity('sensor-1', { ...hub, deviceId: 'sensor-1' });
+const telemetry = new ModuleIdentity('sensor-1-telemetry', {
+  ...hub,
+  deviceId: device.deviceId,
+  moduleId: 'telemetry',
+});
+new ModuleTwin('sensor-1-telemetry-twin', {
+  ...hub,
+  deviceId: telemetry.deviceId,
+  moduleId: telemetry.moduleId,
+  desired: { telemetryInterval: config.requireNumber('telemetryInterval') },
+});
+`;
+
 /**
  * The program a user writes: a device, a module and its twin, the hub from stack config. The TypeScript
  * one is the README's example ("Use it from your own Pulumi program") as written.
@@ -142,26 +164,7 @@ export const TYPESCRIPT_PROGRAM = `import * as fs from 'fs';
 import * as pulumi from '@pulumi/pulumi';
 import { DeviceIdentity, ModuleIdentity, ModuleTwin } from 'iothub-as-code';
 
-const config = new pulumi.Config();
-const caPath = config.get('hubCaCertificatePath'); // the local hub's CA; unset for Azure
-const hub = {
-  hubConnectionString: config.requireSecret('hubConnectionString'),
-  hubCaCertificate: caPath ? fs.readFileSync(caPath, 'utf8') : undefined,
-};
-
-const device = new DeviceIdentity('sensor-1', { ...hub, deviceId: 'sensor-1' });
-const telemetry = new ModuleIdentity('sensor-1-telemetry', {
-  ...hub,
-  deviceId: device.deviceId,
-  moduleId: 'telemetry',
-});
-new ModuleTwin('sensor-1-telemetry-twin', {
-  ...hub,
-  deviceId: telemetry.deviceId,
-  moduleId: telemetry.moduleId,
-  desired: { telemetryInterval: config.requireNumber('telemetryInterval') },
-});
-
+${PROGRAM_BODY}
 export const moduleConnectionString = telemetry.moduleConnectionString;
 `;
 
@@ -170,26 +173,7 @@ const fs = require('fs');
 const pulumi = require('@pulumi/pulumi');
 const { DeviceIdentity, ModuleIdentity, ModuleTwin } = require('iothub-as-code');
 
-const config = new pulumi.Config();
-const caPath = config.get('hubCaCertificatePath'); // the local hub's CA; unset for Azure
-const hub = {
-  hubConnectionString: config.requireSecret('hubConnectionString'),
-  hubCaCertificate: caPath ? fs.readFileSync(caPath, 'utf8') : undefined,
-};
-
-const device = new DeviceIdentity('sensor-1', { ...hub, deviceId: 'sensor-1' });
-const telemetry = new ModuleIdentity('sensor-1-telemetry', {
-  ...hub,
-  deviceId: device.deviceId,
-  moduleId: 'telemetry',
-});
-new ModuleTwin('sensor-1-telemetry-twin', {
-  ...hub,
-  deviceId: telemetry.deviceId,
-  moduleId: telemetry.moduleId,
-  desired: { telemetryInterval: config.requireNumber('telemetryInterval') },
-});
-
+${PROGRAM_BODY}
 exports.moduleConnectionString = telemetry.moduleConnectionString;
 `;
 
